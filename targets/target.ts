@@ -1,0 +1,80 @@
+import type { FailureClass } from '../harness/scenario/requirements.ts';
+
+// One interface for every place a WS EMS runs: the local host (simulator or a vendor wsems),
+// a Linux gateway over SSH, a Windows gateway over SSH. Drivers act; the profile only describes.
+
+export type Flavour = 'openssl' | 'axtls';
+
+/** How a target's config.json spells file paths (CERT-PATHS). */
+export type PathStyle = 'posix' | 'windows-escaped' | 'windows-forward';
+
+export interface ErrorMapEntry {
+  /** Regular expression (source text) matched against one EMS log line. */
+  pattern: string;
+  /**
+   * The failure class the line proves, or 'handshake' for a generic TLS handshake failure whose
+   * cause only the endpoint's side of the evidence can tell (e.g. TLS 1.2 handshake_failure alert).
+   */
+  class: FailureClass | 'handshake';
+}
+
+export interface TargetProfile {
+  flavour: Flavour;
+  os: 'linux' | 'windows';
+  /** Capability names the scenarios ask for (hostname-check, tls13, fips, dh-min-bits:1024 …). */
+  capabilities: string[];
+  /** Extra entries tried before the C SDK's default error map. */
+  errorMap: ErrorMapEntry[];
+  emsVersion?: string;
+}
+
+export interface EmsLine {
+  at: number; // performance.now() when the harness received it
+  text: string;
+}
+
+export interface EmsExit {
+  at: number;
+  code: number | null;
+  signal: string | null;
+}
+
+/** A running EMS. Lines and the exit are pushed to the listeners as they happen. */
+export interface EmsProcess {
+  onLine(listener: (line: EmsLine) => void): void;
+  onExit(listener: (exit: EmsExit) => void): void;
+  /** The EMS's local REST answer to isConnected (EMS-FACTS: GET …/LocalEms/Properties/isConnected). */
+  isConnected(): Promise<boolean>;
+  /** Stops the EMS and everything it started; resolves when it is gone. */
+  stop(): Promise<void>;
+}
+
+/** One scenario's stay on a target: its own directory, removed (keys first) by `close`. */
+export interface TargetSession {
+  /** Copies a file into the session directory; returns its path as config.json must spell it. */
+  putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string>;
+  /** The target EMS's own `-encrypt` output for a secret (opaque to the harness). */
+  encrypt(secret: string): Promise<string>;
+  /** A TCP port on the target for the EMS's local REST server. */
+  restPort(): Promise<number>;
+  /** Writes config.json into the session directory and starts the EMS with `-cfg` on it. */
+  start(configJson: string): Promise<EmsProcess>;
+  close(): Promise<void>;
+}
+
+export interface Target {
+  id: string;
+  profile: TargetProfile;
+  pathStyle: PathStyle;
+  /** Host name the EMS uses to reach the harness endpoints (what the platform leaf must match). */
+  platformHost: string;
+  /** Address the harness endpoints bind to so this target can reach them. */
+  bindAddress: string;
+  openSession(scenarioId: string): Promise<TargetSession>;
+  close(): Promise<void>;
+}
+
+/** Infrastructure failed (not the product): the scenario is BROKEN, not FAILED. */
+export class InfrastructureError extends Error {
+  override name = 'InfrastructureError';
+}
