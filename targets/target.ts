@@ -23,7 +23,7 @@ export interface TargetProfile {
   os: 'linux' | 'windows';
   /** Capability names the scenarios ask for (hostname-check, tls13, fips, dh-min-bits:1024 …). */
   capabilities: string[];
-  /** Extra entries tried before the C SDK's default error map. */
+  /** The target's own entries, tried before the C SDK's default error map (harness/ems/error-map.ts). */
   errorMap: ErrorMapEntry[];
   emsVersion?: string;
 }
@@ -51,7 +51,9 @@ export interface EmsProcess {
 
 /** One scenario's stay on a target: its own directory, removed (keys first) by `close`. */
 export interface TargetSession {
-  /** Copies a file into the session directory; returns its path as config.json must spell it. */
+  /** The session directory, native form on the target. */
+  dir: string;
+  /** Copies a file into the session directory; returns its native path on the target (`/…` or `C:/…`). */
   putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string>;
   /** The target EMS's own `-encrypt` output for a secret (opaque to the harness). */
   encrypt(secret: string): Promise<string>;

@@ -1,0 +1,101 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Catalogue } from '../pki/catalogue.ts';
+import type { Redactor } from '../report/redact.ts';
+import { deepMerge, type FileRef, type Scenario, type SecretRef } from '../scenario/model.ts';
+import type { PathStyle, Target, TargetSession } from '../../targets/target.ts';
+
+// Renders one scenario's config.json for one target: copies the referenced files into the
+// target's session directory, asks the target's own EMS to encrypt secrets, spells paths the
+// way the target (or the scenario, for CERT-PATHS) wants.
+
+export interface RenderInput {
+  scenario: Scenario;
+  target: Target;
+  session: TargetSession;
+  catalogue: Catalogue;
+  endpointPort: number;
+  appKey: string;
+  redactor: Redactor;
+}
+
+export interface Rendered {
+  config: Record<string, unknown>;
+  json: string;
+}
+
+/** Generous retry interval: a verdict never waits for a retry, it is decided at the first refusal. */
+const CONNECTION_DEFAULTS = { encryption: 'ssl', connect_timeout: 5000, connect_retry_interval: 2000, connect_retries: -1 };
+
+export async function renderConfig(input: RenderInput): Promise<Rendered> {
+  const { scenario, target, session, redactor } = input;
+  const style = scenario.paths ?? target.pathStyle;
+  const where = (field: string) => `scenario ${scenario.id}: ems.certificates.${field}`;
+
+  let appKey = input.appKey;
+  if (scenario.appKey === 'encrypted') appKey = await session.encrypt(appKey);
+  redactor.add(input.appKey, appKey);
+
+  const certificates: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(scenario.ems.certificates ?? {})) {
+    if (field === 'cert_chain' || field === 'client_cert' || field === 'key_file') {
+      certificates[field] = formatPath(await placeFile(value as FileRef, input, where(field)), style);
+    } else if (field === 'key_passphrase') {
+      certificates[field] = await secretValue(value as SecretRef, input, where(field));
+    } else {
+      certificates[field] = value;
+    }
+  }
+
+  const base: Record<string, unknown> = {
+    ws_servers: [{ host: scenario.host ?? target.platformHost, port: input.endpointPort }],
+    appKey,
+    ws_connection: CONNECTION_DEFAULTS,
+    http_server: { host: 'localhost', port: await session.restPort() },
+    logger: { level: 'INFO' },
+    certificates,
+    ...(scenario.ems.fips ? { fips: scenario.ems.fips } : {}),
+  };
+  const config = deepMerge(base, scenario.ems.extra ?? {});
+  return { config, json: JSON.stringify(config, null, 2) + '\n' };
+}
+
+/** A native target path in the form config.json should use (CERT-PATHS). */
+export function formatPath(native: string, style: PathStyle): string {
+  if (style === 'windows-escaped') return native.replace(/\//g, '\\');
+  if (style === 'windows-forward') return native.replace(/\\/g, '/');
+  return native;
+}
+
+async function placeFile(ref: FileRef, input: RenderInput, where: string): Promise<string> {
+  const { catalogue, session } = input;
+  if ('missing' in ref) return `${session.dir}/${ref.missing}`;
+  const cert = 'cert' in ref ? catalogue.certs[ref.cert] : 'key' in ref ? catalogue.certs[ref.key] : undefined;
+  if ('cert' in ref || 'key' in ref) {
+    const name = 'cert' in ref ? ref.cert : ref.key;
+    if (!cert) throw new Error(`${where}: unknown catalogue certificate "${name}"`);
+    return 'cert' in ref
+      ? session.putFile(`${name}.crt`, await readFile(cert.certFile))
+      : session.putFile(`${name}.key`, await readFile(cert.keyFile), { secret: true });
+  }
+  const path = catalogue.files[ref.file];
+  if (!path) throw new Error(`${where}: unknown catalogue file "${ref.file}"`);
+  const secret = /\.(p8|p12|key)$|\.enc\.pem$/.test(ref.file);
+  return session.putFile(basename(path), await readFile(path), { secret });
+}
+
+async function secretValue(ref: SecretRef, input: RenderInput, where: string): Promise<string> {
+  let value: string;
+  if ('secret' in ref) {
+    const s = input.catalogue.secrets[ref.secret];
+    if (s === undefined) throw new Error(`${where}: unknown catalogue secret "${ref.secret}"`);
+    value = s;
+    input.redactor.add(s);
+  } else {
+    value = ref.literal;
+  }
+  if (!ref.encrypt) return value;
+  const encrypted = await input.session.encrypt(value);
+  if ('secret' in ref) input.redactor.add(encrypted);
+  return encrypted;
+}

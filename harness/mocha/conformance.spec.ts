@@ -1,0 +1,47 @@
+import { strict as assert } from 'node:assert';
+import { resolve } from 'node:path';
+import { ConformanceRun } from '../scenario/conformance-run.ts';
+import { DEFAULT_INVENTORY } from '../../targets/inventory.ts';
+import { reportToAllure } from '../report/allure.ts';
+
+// The thin mocha adapter: one `it` per scenario × target. The run itself schedules every case
+// (bounded concurrency) when the suite starts; each `it` awaits its own result and asserts it.
+// Settings come from the environment so `npm test` and `conformance run` share this file.
+
+const env = process.env;
+const run = await ConformanceRun.prepare({
+  inventory: resolve(env.CONFORMANCE_INVENTORY ?? DEFAULT_INVENTORY),
+  only: env.CONFORMANCE_TARGETS ? env.CONFORMANCE_TARGETS.split(',') : [],
+  ...(env.CONFORMANCE_JOBS ? { jobs: Number(env.CONFORMANCE_JOBS) } : {}),
+  reportsDir: resolve(env.CONFORMANCE_REPORTS ?? 'reports'),
+});
+/** Bounds a harness that deadlocked; each scenario has its own, much shorter, hang timer. */
+const WHOLE_RUN_MS = 30 * 60_000;
+
+class BrokenError extends Error {
+  override name = 'Broken';
+}
+
+describe('conformance', function () {
+  this.timeout(WHOLE_RUN_MS);
+  before(() => run.start());
+  after(() => run.finish());
+
+  for (const target of run.targets) {
+    describe(`target ${target.id}`, () => {
+      for (const family of run.families) {
+        describe(family.name, () => {
+          for (const c of run.cases.filter((x) => x.target === target && x.family === family)) {
+            it(`${c.scenario.id}`, async function () {
+              const r = await run.result(family.name, c.scenario.id, target.id);
+              await reportToAllure(r, target);
+              if (r.status === 'skipped') this.skip();
+              if (r.status === 'broken') throw new BrokenError(r.message ?? r.actual.because);
+              assert.equal(r.status, 'passed', `${r.title}: ${r.message}`);
+            });
+          }
+        });
+      }
+    });
+  }
+});

@@ -1,0 +1,18 @@
+import Mocha from 'mocha';
+import { fileURLToPath } from 'node:url';
+
+// Runs the conformance suite through mocha in this process, with allure-mocha writing
+// allure-results (serial mode: its parallel mode writes nothing under mocha 12).
+
+const SPEC = fileURLToPath(new URL('./conformance.spec.ts', import.meta.url));
+
+export async function runConformanceSuite(opts: { allureResultsDir: string }): Promise<number> {
+  const mocha = new Mocha({
+    reporter: 'allure-mocha',
+    reporterOptions: { resultsDir: opts.allureResultsDir, extraReporters: 'spec' },
+    timeout: 0,
+  });
+  mocha.addFile(SPEC);
+  await mocha.loadFilesAsync();
+  return new Promise((resolve) => mocha.run((failures) => resolve(failures)));
+}

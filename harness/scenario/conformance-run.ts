@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { loadCatalogue } from '../pki/build.ts';
+import type { Catalogue } from '../pki/catalogue.ts';
+import { Redactor } from '../report/redact.ts';
+import { summarise, writeResults, type ResultsFile } from '../report/results.ts';
+import { loadTargets } from '../../targets/inventory.ts';
+import type { Target } from '../../targets/target.ts';
+import { loadFamilies, SANITY_ID } from './families.ts';
+import type { Family, Scenario } from './model.ts';
+import { runScenario, type ScenarioResult } from './run.ts';
+
+// A whole run: every family × every target, the sanity gate first on each target, at most
+// `jobs` scenarios at once. Results come back per scenario as promises (for the mocha adapter)
+// and all together, in catalogue order whatever the completion order, in results.json.
+
+export interface RunOptions {
+  inventory: string;
+  only?: string[];
+  jobs?: number;
+  reportsDir: string;
+  onResult?: (r: ScenarioResult, done: number, total: number) => void;
+}
+
+export interface PlannedCase {
+  family: Family;
+  scenario: Scenario | { id: string; invalid: string };
+  target: Target;
+}
+
+export class ConformanceRun {
+  readonly cases: PlannedCase[];
+  readonly #results = new Map<string, Promise<ScenarioResult>>();
+  readonly #redactor = new Redactor();
+  readonly #startedAt = new Date();
+  #catalogue?: Promise<Catalogue>;
+  #done = 0;
+
+  private constructor(
+    readonly families: Family[],
+    readonly targets: Target[],
+    readonly opts: RunOptions & { jobs: number },
+  ) {
+    this.cases = targets.flatMap((target) =>
+      families.flatMap((family) => [
+        ...family.scenarios.map((scenario) => ({ family, scenario, target })),
+        ...family.invalid.map((inv) => ({ family, scenario: { id: inv.id, invalid: inv.error }, target })),
+      ]),
+    );
+    if (!families.some((f) => f.scenarios.some((s) => s.id === SANITY_ID))) throw new Error(`no sanity scenario "${SANITY_ID}" in the catalogue`);
+  }
+
+  static async prepare(opts: RunOptions): Promise<ConformanceRun> {
+    const [families, targets] = await Promise.all([loadFamilies(), loadTargets(opts.inventory, opts.only)]);
+    return new ConformanceRun(families, targets, { ...opts, jobs: Math.max(1, opts.jobs ?? cpus().length) });
+  }
+
+  /** Schedules every case once; later calls return the same promises. */
+  start(): void {
+    if (this.#results.size) return;
+    this.#catalogue = loadCatalogue().then((c) => {
+      this.#redactor.add(...Object.values(c.secrets));
+      return c;
+    });
+    const slot = limiter(this.opts.jobs);
+    for (const target of this.targets) {
+      const sanityCase = this.cases.find((c) => c.target === target && c.scenario.id === SANITY_ID)!;
+      const gate = this.#schedule(sanityCase, slot, Promise.resolve(undefined));
+      const gateReason = gate.then((r) => (r.status === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
+      for (const c of this.cases) if (c.target === target && c !== sanityCase) this.#schedule(c, slot, gateReason);
+    }
+  }
+
+  result(family: string, scenarioId: string, targetId: string): Promise<ScenarioResult> {
+    this.start();
+    const p = this.#results.get(key(family, scenarioId, targetId));
+    if (!p) throw new Error(`no case ${family}/${scenarioId} on ${targetId}`);
+    return p;
+  }
+
+  /** Waits for every case, writes results.json, closes the targets. */
+  async finish(): Promise<ResultsFile> {
+    this.start();
+    const results = await Promise.all(this.cases.map((c) => this.result(c.family.name, c.scenario.id, c.target.id)));
+    await Promise.allSettled(this.targets.map((t) => t.close()));
+    const finishedAt = new Date();
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+    const doc: ResultsFile = {
+      format: 1,
+      harness: { name: pkg.name, version: pkg.version, node: process.version },
+      run: {
+        startedAt: this.#startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - this.#startedAt.getTime(),
+        jobs: this.opts.jobs,
+        inventory: this.opts.inventory,
+        targets: this.targets.map((t) => ({ id: t.id, flavour: t.profile.flavour, capabilities: t.profile.capabilities, ...(t.profile.emsVersion ? { emsVersion: t.profile.emsVersion } : {}) })),
+        summary: summarise(results),
+      },
+      results,
+    };
+    await writeResults(this.opts.reportsDir, this.#redactor.value(doc));
+    return doc;
+  }
+
+  #schedule(c: PlannedCase, slot: Limiter, gate: Promise<string | undefined>): Promise<ScenarioResult> {
+    const p = gate.then(async (blocked) => {
+      const s = c.scenario;
+      if ('invalid' in s) return notRun(c, s.invalid);
+      if (blocked) return notRun(c, blocked);
+      const catalogue = await this.#catalogue!;
+      return slot(() => runScenario(c.family.name, s, c.target, { catalogue, redactor: this.#redactor }));
+    }).catch((e: Error) => notRun(c, `harness error: ${e.message}`)).then((r) => {
+      this.opts.onResult?.(r, ++this.#done, this.cases.length);
+      return r;
+    });
+    this.#results.set(key(c.family.name, c.scenario.id, c.target.id), p);
+    return p;
+  }
+}
+
+/** A broken result for a case that could not run (invalid scenario, failed gate, harness fault). */
+function notRun(c: PlannedCase, because: string): ScenarioResult {
+  const s = c.scenario;
+  return {
+    scenario: s.id,
+    family: c.family.name,
+    title: 'title' in s ? s.title : s.id,
+    requirements: 'requirements' in s ? s.requirements : [],
+    target: c.target.id,
+    expected: 'expect' in s ? s.expect : { outcome: 'connects' },
+    actual: { verdict: 'BROKEN', because, evidence: { observations: [], emsLog: [] } },
+    status: 'broken',
+    message: because,
+    durationMs: 0,
+    endedBy: 'not-run',
+  };
+}
+
+function key(family: string, scenario: string, target: string): string {
+  return `${family}\u0000${scenario}\u0000${target}`;
+}
+
+type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** At most n tasks at once, started in the order they asked. */
+function limiter(n: number): Limiter {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  const next = () => {
+    if (active >= n) return;
+    const run = queue.shift();
+    if (run) {
+      active++;
+      run();
+    }
+  };
+  return (fn) =>
+    new Promise((resolve, reject) => {
+      queue.push(() => fn().then(resolve, reject).finally(() => { active--; next(); }));
+      next();
+    });
+}

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { formatIssues } from '../harness/scenario/model.ts';
+import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
+import { LocalTarget } from './local.ts';
+import type { Target, TargetProfile } from './target.ts';
+
+// The inventory names the targets of a run (YAML, validated). Passive facts only: drivers act.
+
+export const DEFAULT_INVENTORY = fileURLToPath(new URL('./default-inventory.yaml', import.meta.url));
+
+const ErrorMapEntry = z
+  .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, 'handshake']) })
+  .strict()
+  .refine((e) => isRegExp(e.pattern), { message: 'pattern is not a valid regular expression', path: ['pattern'] });
+
+const Profile = {
+  flavour: z.enum(['openssl', 'axtls']),
+  capabilities: z.array(z.string()).default([]),
+  errorMap: z.array(ErrorMapEntry).default([]),
+  emsVersion: z.string().optional(),
+};
+
+const LocalEntry = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+    kind: z.literal('local'),
+    /** Path of a wsems-compatible executable, relative to the inventory file. */
+    executable: z.string().min(1),
+    env: z.record(z.string(), z.string()).default({}),
+    platformHost: z.string().default('localhost'),
+    ...Profile,
+  })
+  .strict();
+
+export const Inventory = z
+  .object({ targets: z.array(z.discriminatedUnion('kind', [LocalEntry])).min(1) })
+  .strict()
+  .refine((inv) => new Set(inv.targets.map((t) => t.id)).size === inv.targets.length, { message: 'target ids must be unique', path: ['targets'] });
+export type Inventory = z.infer<typeof Inventory>;
+
+/** Reads and validates an inventory; errors name the file and the field. */
+export async function readInventory(file: string): Promise<Inventory> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read the inventory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    const where = e instanceof YAMLParseError && e.linePos ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
+    throw new Error(`${file}${where}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const parsed = Inventory.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Builds the drivers for the inventory's targets, optionally only the ids asked for. */
+export async function loadTargets(file: string, only: string[] = []): Promise<Target[]> {
+  const inv = await readInventory(file);
+  const unknown = only.filter((id) => !inv.targets.some((t) => t.id === id));
+  if (unknown.length) throw new Error(`${file}: no target ${unknown.map((u) => `"${u}"`).join(', ')} (has ${inv.targets.map((t) => t.id).join(', ')})`);
+  const base = dirname(file);
+  return inv.targets
+    .filter((t) => only.length === 0 || only.includes(t.id))
+    .map((t) => {
+      const profile: TargetProfile = {
+        flavour: t.flavour,
+        os: 'linux',
+        capabilities: t.capabilities,
+        errorMap: t.errorMap,
+        ...(t.emsVersion ? { emsVersion: t.emsVersion } : {}),
+      };
+      const executable = isAbsolute(t.executable) ? t.executable : resolve(base, t.executable);
+      return new LocalTarget({ id: t.id, executable, profile, env: t.env, platformHost: t.platformHost });
+    });
+}
+
+function isRegExp(s: string): boolean {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}

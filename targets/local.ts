@@ -1,0 +1,176 @@
+import { execa, type ResultPromise } from 'execa';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { freePort } from './ports.ts';
+import {
+  InfrastructureError, type EmsExit, type EmsLine, type EmsProcess, type Target, type TargetProfile, type TargetSession,
+} from './target.ts';
+
+// Drives any wsems-compatible executable on the harness host: the simulator by default, or a
+// vendor wsems installed here. Each scenario gets its own 0700 directory, removed at the end.
+
+export interface LocalTargetOptions {
+  id: string;
+  executable: string;
+  profile: TargetProfile;
+  /** Extra environment for the EMS (e.g. the simulator's flavour switch). */
+  env?: Record<string, string>;
+  platformHost?: string;
+}
+
+/** Temp directories of this harness start with this, so a leak check can find them. */
+export const SESSION_PREFIX = 'wsems-session-';
+const STOP_GRACE_MS = 3000;
+
+export class LocalTarget implements Target {
+  readonly id: string;
+  readonly profile: TargetProfile;
+  readonly pathStyle = 'posix' as const;
+  readonly platformHost: string;
+  readonly bindAddress = '127.0.0.1';
+  readonly #opts: LocalTargetOptions;
+
+  constructor(opts: LocalTargetOptions) {
+    this.#opts = opts;
+    this.id = opts.id;
+    this.profile = opts.profile;
+    this.platformHost = opts.platformHost ?? 'localhost';
+  }
+
+  async openSession(scenarioId: string): Promise<TargetSession> {
+    const dir = await mkdtemp(join(tmpdir(), `${SESSION_PREFIX}${scenarioId.slice(0, 40)}-`));
+    await chmod(dir, 0o700);
+    return new LocalSession(dir, this.#opts);
+  }
+
+  async close(): Promise<void> {}
+}
+
+class LocalSession implements TargetSession {
+  readonly #running = new Set<LocalEms>();
+
+  constructor(
+    readonly dir: string,
+    private readonly opts: LocalTargetOptions,
+  ) {}
+
+  async putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string> {
+    const path = join(this.dir, name);
+    await writeFile(path, content, { mode: opts?.secret ? 0o600 : 0o644 });
+    return path;
+  }
+
+  async encrypt(secret: string): Promise<string> {
+    const result = await this.#exec(['-encrypt', secret]);
+    const out = result.stdout.trim();
+    if (result.exitCode !== 0 || !out) {
+      throw new Error(`${this.opts.executable} -encrypt exited with ${result.exitCode} and printed ${out ? 'output' : 'nothing'}`);
+    }
+    return out.split('\n').pop()!.trim();
+  }
+
+  restPort(): Promise<number> {
+    return freePort();
+  }
+
+  async start(configJson: string): Promise<EmsProcess> {
+    const cfg = await this.putFile('config.json', configJson, { secret: true });
+    const child = execa(this.opts.executable, ['-cfg', cfg], {
+      cwd: this.dir,
+      env: this.opts.env,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      detached: true, // its own process group, so stop() reaches anything it started
+    });
+    const ems = new LocalEms(child, restPortOf(configJson));
+    this.#running.add(ems);
+    await ems.spawned();
+    return ems;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#running].map((e) => e.stop()));
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  #exec(args: string[]) {
+    return execa(this.opts.executable, args, { env: this.opts.env, stdin: 'ignore', reject: false }).catch((e: Error) => {
+      throw new InfrastructureError(`cannot run ${this.opts.executable}: ${e.message}`);
+    });
+  }
+}
+
+class LocalEms implements EmsProcess {
+  readonly #lines: EmsLine[] = [];
+  readonly #lineListeners: Array<(l: EmsLine) => void> = [];
+  readonly #exitListeners: Array<(e: EmsExit) => void> = [];
+  #exit?: EmsExit;
+  readonly #done: Promise<void>;
+  constructor(
+    private readonly child: ResultPromise,
+    private readonly restPort: number,
+  ) {
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (text) => {
+        const line = { at: performance.now(), text };
+        this.#lines.push(line);
+        this.#lineListeners.forEach((l) => l(line));
+      });
+    }
+    this.#done = child.then((r) => {
+      this.#exit = { at: performance.now(), code: r.exitCode ?? null, signal: r.signal ?? null };
+      this.#exitListeners.forEach((l) => l(this.#exit!));
+    });
+  }
+
+  /** Rejects with an InfrastructureError when the executable cannot be started at all. */
+  spawned(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.child.once('spawn', () => resolve());
+      this.child.once('error', (e) => reject(new InfrastructureError(`cannot start the EMS: ${e.message}`)));
+    });
+  }
+
+  onLine(listener: (l: EmsLine) => void): void {
+    this.#lines.forEach(listener);
+    this.#lineListeners.push(listener);
+  }
+
+  onExit(listener: (e: EmsExit) => void): void {
+    if (this.#exit) listener(this.#exit);
+    else this.#exitListeners.push(listener);
+  }
+
+  async isConnected(): Promise<boolean> {
+    const res = await fetch(`http://127.0.0.1:${this.restPort}/Thingworx/Things/LocalEms/Properties/isConnected`);
+    const body = (await res.json()) as { rows?: Array<{ isConnected?: unknown }> };
+    return body.rows?.[0]?.isConnected === true;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#exit) return;
+    const pid = this.child.pid;
+    if (pid !== undefined) signalGroup(pid, 'SIGTERM');
+    const timer = setTimeout(() => pid !== undefined && signalGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+    await this.#done;
+    clearTimeout(timer);
+  }
+}
+
+/** The EMS serves its REST API where config.json says (default 8000, EMS-FACTS). */
+function restPortOf(configJson: string): number {
+  const port = (JSON.parse(configJson) as { http_server?: { port?: unknown } }).http_server?.port;
+  return typeof port === 'number' ? port : 8000;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
