@@ -16,14 +16,16 @@ program
   .description('run every scenario on every target of the inventory and write reports/')
   .option('--inventory <file>', 'inventory YAML', DEFAULT_INVENTORY)
   .option('--target <id...>', 'only these targets of the inventory')
+  .option('--scenario <prefix...>', 'only scenarios whose id starts with one of these')
   .option('--jobs <n>', 'scenarios at once (default: CPU count)', positiveInt)
   .option('--reports <dir>', 'where reports go', 'reports')
-  .action(async (o: { inventory: string; target?: string[]; jobs?: number; reports: string }) => {
+  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; reports: string }) => {
     const reports = resolve(o.reports);
     Object.assign(process.env, {
       CONFORMANCE_INVENTORY: resolve(o.inventory),
       CONFORMANCE_REPORTS: reports,
       ...(o.target ? { CONFORMANCE_TARGETS: o.target.join(',') } : {}),
+      ...(o.scenario ? { CONFORMANCE_SCENARIOS: o.scenario.join(',') } : {}),
       ...(o.jobs ? { CONFORMANCE_JOBS: String(o.jobs) } : {}),
     });
     const allureResults = join(reports, 'allure-results');

@@ -12,6 +12,7 @@ const env = process.env;
 const run = await ConformanceRun.prepare({
   inventory: resolve(env.CONFORMANCE_INVENTORY ?? DEFAULT_INVENTORY),
   only: env.CONFORMANCE_TARGETS ? env.CONFORMANCE_TARGETS.split(',') : [],
+  scenarios: env.CONFORMANCE_SCENARIOS ? env.CONFORMANCE_SCENARIOS.split(',') : [],
   ...(env.CONFORMANCE_JOBS ? { jobs: Number(env.CONFORMANCE_JOBS) } : {}),
   reportsDir: resolve(env.CONFORMANCE_REPORTS ?? 'reports'),
 });

@@ -17,6 +17,8 @@ import { runScenario, type ScenarioResult } from './run.ts';
 export interface RunOptions {
   inventory: string;
   only?: string[];
+  /** Only scenarios whose id starts with one of these (the sanity scenario always runs). */
+  scenarios?: string[];
   jobs?: number;
   reportsDir: string;
   onResult?: (r: ScenarioResult, done: number, total: number) => void;
@@ -41,12 +43,13 @@ export class ConformanceRun {
     readonly targets: Target[],
     readonly opts: RunOptions & { jobs: number },
   ) {
+    const wanted = (id: string) => id === SANITY_ID || !opts.scenarios?.length || opts.scenarios.some((p) => id.startsWith(p));
     this.cases = targets.flatMap((target) =>
       families.flatMap((family) => [
         ...family.scenarios.map((scenario) => ({ family, scenario, target })),
         ...family.invalid.map((inv) => ({ family, scenario: { id: inv.id, invalid: inv.error }, target })),
       ]),
-    );
+    ).filter((c) => wanted(c.scenario.id));
     if (!families.some((f) => f.scenarios.some((s) => s.id === SANITY_ID))) throw new Error(`no sanity scenario "${SANITY_ID}" in the catalogue`);
   }
 
