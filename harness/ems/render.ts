@@ -52,7 +52,8 @@ export async function renderConfig(input: RenderInput): Promise<Rendered> {
     appKey,
     ws_connection: CONNECTION_DEFAULTS,
     http_server: { host: 'localhost', port: await session.restPort() },
-    logger: { level: 'INFO' },
+    // TRACE: the C SDK logs a successful AUTH only at that level, and it is evidence.
+    logger: { level: 'TRACE' },
     certificates,
     ...(scenario.ems.fips ? { fips: scenario.ems.fips } : {}),
   };
