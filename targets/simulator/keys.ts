@@ -1,0 +1,138 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import type { ClientCredentials } from './tls-policy.ts';
+
+// Loading the files the `certificates` group names. Every failure is a StartupError whose
+// message is the log line (it names the config field and the file); the EMS exits 1 on it.
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Every certificate in the cert_chain file (CERT-CHAIN: the issuer may be anywhere in it). */
+export function loadCaList(path: string): string[] {
+  const fail = (why: string) => new StartupError(`wsems: certificates.cert_chain: cannot load CA list ${path}: ${why}`);
+  const pems = readText(path, fail).match(PEM_CERT) ?? [];
+  if (pems.length === 0) throw fail('no PEM certificate in the file');
+  for (const [i, pem] of pems.entries()) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      throw fail(`certificate #${i + 1} does not parse (${errorText(err)})`);
+    }
+  }
+  return pems;
+}
+
+/**
+ * The client certificate and its private key (CERT-CLIENT, CERT-KEYFORMAT). `key_file` may be PEM
+ * (plain, encrypted PKCS#8, traditional encrypted), `.p8` (PKCS#8 DER or PEM, maybe encrypted) or
+ * `.p12`/`.pfx` (PKCS#12 holding the key and possibly the certificate).
+ */
+export async function loadClientCredentials(
+  clientCert: string | undefined, keyFile: string | undefined, passphrase: string | undefined,
+): Promise<ClientCredentials | undefined> {
+  if (!clientCert && !keyFile) return undefined;
+  if (!keyFile) throw new StartupError('wsems: certificates.client_cert: is set but certificates.key_file is not; the certificate needs its private key');
+  const keyFail = (why: string) => new StartupError(`wsems: certificates.key_file: cannot load private key ${keyFile}: ${why}`);
+  const isP12 = ['.p12', '.pfx'].includes(extname(keyFile).toLowerCase());
+  const loaded = isP12 ? await loadPkcs12(keyFile, passphrase, keyFail) : { key: loadKey(keyFile, passphrase, keyFail), certs: [] };
+  let cert: string;
+  if (clientCert) {
+    const certFail = (why: string) => new StartupError(`wsems: certificates.client_cert: cannot load certificate ${clientCert}: ${why}`);
+    const pems = readText(clientCert, certFail).match(PEM_CERT) ?? [];
+    if (pems.length === 0) throw certFail('no PEM certificate in the file');
+    cert = pems.join('\n');
+  } else if (loaded.certs.length > 0) {
+    cert = loaded.certs.join('\n');
+  } else {
+    throw keyFail('certificates.client_cert is not set and the key file holds no certificate');
+  }
+  const key = loaded.key.export({ type: 'pkcs8', format: 'pem' }).toString();
+  try {
+    createSecureContext({ cert, key }); // SSL_CTX_check_private_key: the key must belong to the certificate
+  } catch (err) {
+    throw keyFail(`does not match the client certificate (${errorText(err)})`);
+  }
+  return { cert, key };
+}
+
+function loadKey(path: string, passphrase: string | undefined, fail: (why: string) => StartupError): KeyObject {
+  const data = readBytes(path, fail);
+  const isPem = data.includes('-----BEGIN');
+  try {
+    return isPem
+      ? createPrivateKey({ key: data, format: 'pem', ...(passphrase ? { passphrase } : {}) })
+      : createPrivateKey({ key: data, format: 'der', type: 'pkcs8', ...(passphrase ? { passphrase } : {}) });
+  } catch (err) {
+    throw fail(keyError(err, passphrase, isPem ? 'PEM' : 'PKCS#8 DER'));
+  }
+}
+
+/** Node's (OpenSSL's) key errors in words; decryption never prompts, so a wrong passphrase fails at once. */
+function keyError(err: unknown, passphrase: string | undefined, format: string): string {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'ERR_MISSING_PASSPHRASE' || code === 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED') {
+    return 'the key is encrypted and certificates.key_passphrase is not set';
+  }
+  if (code === 'ERR_OSSL_BAD_DECRYPT') return 'wrong certificates.key_passphrase (bad decrypt)';
+  const detail = `not a readable ${format} private key (${errorText(err)})`;
+  return passphrase ? `${detail}; or a wrong certificates.key_passphrase` : detail;
+}
+
+async function loadPkcs12(
+  path: string, passphrase: string | undefined, fail: (why: string) => StartupError,
+): Promise<{ key: KeyObject; certs: string[] }> {
+  const data = readBytes(path, fail);
+  // node-forge is large: load it only for PKCS#12 files, to keep every other start fast.
+  const { default: forge } = await import('node-forge');
+  let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(data.toString('binary')), false, passphrase ?? '');
+  } catch (err) {
+    const msg = errorText(err);
+    throw fail(/MAC could not be verified/.test(msg)
+      ? `wrong certificates.key_passphrase (PKCS#12 MAC verification failed)`
+      : `not a readable PKCS#12 file (${msg})`);
+  }
+  const { oids } = forge.pki;
+  const bagsOf = (type: string) => p12.getBags({ bagType: type })[type] ?? [];
+  const keyBag = [...bagsOf(oids['pkcs8ShroudedKeyBag'] as string), ...bagsOf(oids['keyBag'] as string)][0];
+  if (!keyBag?.key) throw fail('no (RSA) private key in the PKCS#12 file');
+  const key = createPrivateKey(forge.pki.privateKeyToPem(keyBag.key));
+  const certs = bagsOf(oids['certBag'] as string).flatMap((bag) => (bag.cert ? [forge.pki.certificateToPem(bag.cert)] : []));
+  // The key's own certificate first: PKCS#12 files list CA certificates in any order.
+  certs.sort((a, b) => Number(new X509Certificate(b).checkPrivateKey(key)) - Number(new X509Certificate(a).checkPrivateKey(key)));
+  return { key, certs };
+}
+
+/**
+ * CERT-PATHS: the Windows EMS reads `d:\\dir\\file` (escaped backslashes) as well as `d:/dir/file`.
+ * The simulator stands in for that build too (target capability windows-paths), so on POSIX a
+ * backslash in a configured path is a separator.
+ */
+export function filePath(configured: string): string {
+  return process.platform === 'win32' ? configured : configured.replace(/\\/g, '/');
+}
+
+function readBytes(path: string, fail: (why: string) => StartupError): Buffer {
+  try {
+    return readFileSync(filePath(path));
+  } catch (err) {
+    throw fail(errorText(err));
+  }
+}
+
+function readText(path: string, fail: (why: string) => StartupError): string {
+  return readBytes(path, fail).toString('utf8');
+}
+
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
+}

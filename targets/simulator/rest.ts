@@ -1,0 +1,56 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Settings } from './startup.ts';
+
+// The EMS's local REST server: the one resource the harness reads, isConnected (EMS-FACTS.md).
+
+const IS_CONNECTED = '/Thingworx/Things/LocalEms/Properties/isConnected';
+
+/** `localhost` may resolve to ::1; the simulator binds the IPv4 loopback the harness calls. */
+export function bindHost(host: string): string {
+  return host === 'localhost' ? '127.0.0.1' : host;
+}
+
+/** Starts listening; rejects with the listen error (EADDRINUSE …) so the caller can say which address. */
+export function startRest(settings: Settings, isConnected: () => boolean): Promise<Server> {
+  const http = settings.config.http_server;
+  const handler = (req: IncomingMessage, res: ServerResponse) => answer(req, res, settings, isConnected);
+  const server = settings.httpTls
+    ? createHttpsServer({ cert: settings.httpTls.cert, key: settings.httpTls.key, passphrase: settings.httpTls.passphrase }, handler)
+    : createHttpServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(http.port, bindHost(http.host), () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function answer(req: IncomingMessage, res: ServerResponse, settings: Settings, isConnected: () => boolean): void {
+  const http = settings.config.http_server;
+  if (http.authenticate && !authorized(req, http.user ?? '', settings.httpPassword ?? '')) {
+    res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="EMS"' }).end();
+    return;
+  }
+  const path = (req.url ?? '').split('?')[0];
+  if (req.method !== 'GET' || path !== IS_CONNECTED) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found\n');
+    return;
+  }
+  // An InfoTable: rows before the data shape, as the EMS answers.
+  const body = JSON.stringify({
+    rows: [{ isConnected: isConnected() }],
+    dataShape: { fieldDefinitions: { isConnected: { name: 'isConnected', baseType: 'BOOLEAN' } } },
+  });
+  res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+}
+
+function authorized(req: IncomingMessage, user: string, password: string): boolean {
+  const header = req.headers.authorization ?? '';
+  if (!header.startsWith('Basic ')) return false;
+  const given = Buffer.from(header.slice(6), 'base64');
+  const wanted = Buffer.from(`${user}:${password}`, 'utf8');
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { ConfigError, parseConfigText, type EmsConfig } from '../../harness/ems/config.ts';
+import { errorText, filePath, loadCaList, loadClientCredentials, StartupError } from './keys.ts';
+import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
+import { opensslText } from './openssl-text.ts';
+import type { ClientCredentials, TlsPolicy } from './tls-policy.ts';
+
+// Everything the EMS checks before it first connects. Each failure is a StartupError whose
+// message is the one log line that says why; the EMS then exits 1.
+
+export interface Settings {
+  configFile: string;
+  config: EmsConfig;
+  /** Clear secrets (decrypted if config.json held `wsems -encrypt` output). Never logged. */
+  appKey: string;
+  httpPassword: string | undefined;
+  /** The cert_chain file's certificates; [] when none is configured. */
+  ca: string[];
+  client: ClientCredentials | undefined;
+  /** http_server TLS material when `http_server.ssl` is true. */
+  httpTls: { cert: Buffer; key: Buffer; passphrase: string | undefined } | undefined;
+}
+
+export async function prepare(configFile: string, policy: TlsPolicy): Promise<Settings> {
+  const config = readConfig(configFile);
+  const reveal = secretReader(configFile);
+  const appKey = reveal('appKey', config.appKey) as string;
+  const passphrase = reveal('certificates.key_passphrase', config.certificates.key_passphrase);
+  const httpPassword = reveal('http_server.password', config.http_server.password);
+
+  if (config.fips.enabled) {
+    throw new StartupError('wsems: fips.enabled is true but this build has no FIPS-capable OpenSSL (TW_FIPS_MODE_NOT_SUPPORTED); not starting');
+  }
+  const certs = config.certificates;
+  const tlsOn = config.ws_connection.encryption === 'ssl';
+  if (tlsOn && certs.validate && !certs.allow_self_signed && !certs.cert_chain) {
+    throw new StartupError(
+      'wsems: certificates.cert_chain is required: validate is true and allow_self_signed is false, so the platform ' +
+        'certificate can only be checked against a CA list, and none is set; not connecting ' +
+        '(set cert_chain to the CA list file, or allow_self_signed / validate to false)',
+    );
+  }
+  const ca = certs.cert_chain ? loadCaList(certs.cert_chain) : [];
+  const client = await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase);
+  try {
+    createSecureContext({ ciphers: policy.cipherList(certs), minVersion: policy.minVersion });
+  } catch (err) {
+    throw new StartupError(`TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: ${opensslText(err)} (certificates.cipher_suite)`);
+  }
+  return { configFile, config, appKey, httpPassword, ca, client, httpTls: httpTls(config, configFile) };
+}
+
+function readConfig(file: string): EmsConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new StartupError(`wsems: configuration error: cannot read ${file}: ${errorText(err)}`);
+  }
+  try {
+    return parseConfigText(text, file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new StartupError(`wsems: configuration error: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Returns a field's clear value, decrypting `wsems -encrypt` output; '' counts as not set. */
+function secretReader(configFile: string): (field: string, value: string | undefined) => string | undefined {
+  let key: Buffer | undefined;
+  return (field, value) => {
+    if (!value) return undefined;
+    if (!isEncrypted(value)) return value;
+    const path = keyFilePath();
+    try {
+      key ??= readKey(path);
+      return decryptSecret(value, key);
+    } catch (err) {
+      throw new StartupError(`wsems: configuration error: ${configFile}: ${field}: encrypted value cannot be decrypted with key file ${path}: ${errorText(err)}`);
+    }
+  };
+}
+
+function httpTls(config: EmsConfig, configFile: string): Settings['httpTls'] {
+  const http = config.http_server;
+  if (http.ssl !== true) return undefined;
+  if (!http.certificate || !http.private_key) {
+    throw new StartupError(`wsems: configuration error: ${configFile}: http_server: ssl is true but certificate / private_key are not set`);
+  }
+  const read = (field: string, path: string) => {
+    try {
+      return readFileSync(filePath(path));
+    } catch (err) {
+      throw new StartupError(`wsems: configuration error: ${configFile}: http_server.${field}: cannot read ${path}: ${errorText(err)}`);
+    }
+  };
+  const passphrase = secretReader(configFile)('http_server.passphrase', http.passphrase);
+  const material = { cert: read('certificate', http.certificate), key: read('private_key', http.private_key), passphrase };
+  try {
+    createSecureContext(material);
+  } catch (err) {
+    throw new StartupError(`wsems: configuration error: ${configFile}: http_server: certificate / private_key unusable: ${opensslText(err)}`);
+  }
+  return material;
+}

@@ -1,0 +1,591 @@
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, get, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import forge from 'node-forge';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Code, decodeMessage, EMPTY_RESPONSE, encodeMessage, parseAuthBody, parseBindBody } from '../harness/endpoints/alwayson.ts';
+import type { EmsConfigInput } from '../harness/ems/config.ts';
+import { attributeLine, C_SDK_ERROR_MAP } from '../harness/ems/error-map.ts';
+import { decryptSecret, readKey } from '../targets/simulator/secrets.ts';
+
+// Runs the BUILT simulator (targets/simulator/bin/wsems) as a child process against a small
+// in-test platform (https + ws on /Thingworx/WS answering AUTH/BIND) with certificates made here.
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'targets/simulator/bin/wsems');
+const APP_KEY = 'a1b2c3d4-e5f6-4711-8000-0123456789ab';
+const KEY_PASSPHRASE = 'correct horse battery staple';
+
+// ---------- a small PKI (node-forge certificates, RSA keys from Node crypto) ----------
+
+interface Issued {
+  cert: string;
+  key: string; // unencrypted PKCS#8 PEM
+  keyObject: KeyObject;
+  forgeCert: forge.pki.Certificate;
+  forgeKey: forge.pki.rsa.PrivateKey;
+}
+
+function issue(o: {
+  cn: string; org?: string; ou?: string; issuer?: Issued; ca?: boolean; dns?: string[]; ip?: string[]; eku?: 'serverAuth' | 'clientAuth';
+}): Issued {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
+  cert.serialNumber = `01${randomBytes(8).toString('hex')}`;
+  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
+  cert.validity.notAfter = new Date(Date.now() + 30 * 86_400_000);
+  const subject = [{ shortName: 'CN', value: o.cn }];
+  if (o.org) subject.push({ shortName: 'O', value: o.org });
+  if (o.ou) subject.push({ shortName: 'OU', value: o.ou });
+  cert.setSubject(subject);
+  cert.setIssuer(o.issuer ? o.issuer.forgeCert.subject.attributes : subject);
+  const extensions: object[] = [{ name: 'basicConstraints', cA: !!o.ca, critical: true }];
+  if (o.ca) extensions.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true });
+  else extensions.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true });
+  if (o.eku) extensions.push({ name: 'extKeyUsage', [o.eku]: true });
+  const altNames = [...(o.dns ?? []).map((value) => ({ type: 2, value })), ...(o.ip ?? []).map((ip) => ({ type: 7, ip }))];
+  if (altNames.length) extensions.push({ name: 'subjectAltName', altNames });
+  cert.setExtensions(extensions);
+  cert.sign(o.issuer?.forgeKey ?? forgeKey, forge.md.sha256.create());
+  return {
+    cert: forge.pki.certificateToPem(cert),
+    key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    keyObject: privateKey,
+    forgeCert: cert,
+    forgeKey,
+  };
+}
+
+// ---------- the in-test platform ----------
+
+interface Seen {
+  path?: string;
+  headers?: Record<string, string | string[] | undefined>;
+  appKey?: string;
+  bound?: string[];
+  clientCn?: string;
+}
+
+class Platform {
+  readonly seen: Seen = {};
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Set<WebSocket>();
+
+  private constructor(private readonly server: HttpsServer | HttpServer, readonly port: number) {
+    this.wss = new WebSocketServer({ server, path: '/Thingworx/WS' });
+    this.wss.on('connection', (ws, req) => {
+      this.sockets.add(ws);
+      ws.on('close', () => this.sockets.delete(ws));
+      this.seen.path = req.url;
+      this.seen.headers = req.headers;
+      const peer = 'getPeerCertificate' in req.socket ? (req.socket as TLSSocket).getPeerCertificate() : undefined;
+      if (peer?.subject) this.seen.clientCn = String(peer.subject.CN);
+      ws.on('message', (data: Buffer) => {
+        const msg = decodeMessage(data);
+        let code: number = Code.SUCCESS;
+        if (msg.code === Code.AUTH) {
+          this.seen.appKey = parseAuthBody(msg.body).value;
+          if (this.seen.appKey !== APP_KEY) code = Code.UNAUTHORIZED;
+        } else if (msg.code === Code.BIND) this.seen.bound = parseBindBody(msg.body).names;
+        ws.send(encodeMessage({ code, requestId: msg.requestId, endpointId: 0, sessionId: 0x1234, body: EMPTY_RESPONSE }));
+      });
+    });
+  }
+
+  static async start(leaf: Issued, chain: Issued[] = [], clientCa?: Issued): Promise<Platform> {
+    const server = createHttpsServer({
+      cert: [leaf.cert, ...chain.map((c) => c.cert)].join(''),
+      key: leaf.key,
+      ...(clientCa ? { requestCert: true, rejectUnauthorized: true, ca: clientCa.cert } : {}),
+    });
+    return Platform.listen(server);
+  }
+
+  /** A platform without TLS (ws_connection.encryption "none"). */
+  static plain(): Promise<Platform> {
+    return Platform.listen(createHttpServer());
+  }
+
+  private static async listen(server: HttpsServer | HttpServer): Promise<Platform> {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const platform = new Platform(server, (server.address() as { port: number }).port);
+    platforms.push(platform);
+    return platform;
+  }
+
+  /** Drops every EMS connection, as a platform restart would. */
+  dropAll(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
+  close(): void {
+    this.dropAll();
+    this.wss.close();
+    this.server.close();
+    this.server.closeAllConnections();
+  }
+}
+
+// ---------- the simulator as a child process ----------
+
+class Sim {
+  readonly lines: string[] = [];
+  stderr = '';
+  exitCode: number | null | undefined; // undefined while running
+  readonly exited: Promise<number | null>;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly proc: ChildProcess) {
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      this.lines.push(line);
+      this.notify();
+    });
+    proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    this.exited = new Promise((resolve) => {
+      proc.on('close', (code) => {
+        this.exitCode = code;
+        this.notify();
+        resolve(code);
+      });
+    });
+  }
+
+  output(): string {
+    return `${this.lines.join('\n')}\n${this.stderr}`;
+  }
+
+  /** The `count`-th line matching `re`; fails as soon as the simulator exits without it. */
+  waitFor(re: RegExp, count = 1): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const hits = this.lines.filter((l) => re.test(l));
+        if (hits.length >= count) {
+          this.listeners.delete(check);
+          resolve(hits[count - 1] as string);
+        } else if (this.exitCode !== undefined) {
+          this.listeners.delete(check);
+          reject(new Error(`wsems exited (${this.exitCode}) before logging ${re}:\n${this.output()}`));
+        }
+      };
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  line(re: RegExp): string | undefined {
+    return this.lines.find((l) => re.test(l));
+  }
+
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.exitCode === undefined) this.proc.kill(signal);
+    return this.exited;
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+let dir: string;
+let configCount = 0;
+const platforms: Platform[] = [];
+const sims: Sim[] = [];
+
+function simEnv(keyFile = join(dir, 'dp.dat')): NodeJS.ProcessEnv {
+  return { ...process.env, WSEMS_SIM_KEYFILE: keyFile };
+}
+
+function startSim(config: EmsConfigInput | string, env: NodeJS.ProcessEnv = simEnv()): Sim {
+  const file = join(dir, `cfg-${++configCount}.json`);
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+  const sim = new Sim(spawn(BIN, ['-cfg', file], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  sims.push(sim);
+  return sim;
+}
+
+function encrypt(secret: string, keyFile?: string): string {
+  const r = spawnSync(BIN, ['-encrypt', secret], { env: simEnv(keyFile), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+async function freePort(): Promise<number> {
+  const server: NetServer = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function restIsConnected(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/Thingworx/Things/LocalEms/Properties/isConnected' }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(JSON.parse(body).rows[0].isConnected === true));
+    }).on('error', reject);
+  });
+}
+
+async function untilConnected(restPort: number): Promise<void> {
+  while (!(await restIsConnected(restPort).catch(() => false))) await new Promise((r) => setTimeout(r, 50));
+}
+
+let pki: { ca: Issued; otherCa: Issued; leaf: Issued; wrongHost: Issued; selfSigned: Issued; stray: Issued; client: Issued };
+let files: { caBundle: string; otherCa: string };
+
+/** A config for the platform on `port`: TRACE logging, quick retries, one attempt unless said. */
+function config(port: number, restPort: number, over: {
+  certificates?: EmsConfigInput['certificates']; ws_connection?: EmsConfigInput['ws_connection']; appKey?: string;
+} = {}): EmsConfigInput {
+  return {
+    ws_servers: [{ host: 'localhost', port }],
+    appKey: over.appKey ?? APP_KEY,
+    logger: { level: 'TRACE' },
+    http_server: { host: 'localhost', port: restPort, ssl: false },
+    ws_connection: { connect_retries: 1, connect_retry_interval: 100, connect_timeout: 5000, ...over.ws_connection },
+    certificates: { cert_chain: files.caBundle, ...over.certificates },
+  };
+}
+
+/** A run that must be refused: `retries` attempts, exit 2; returns the first attributed line. */
+async function refusal(sim: Sim, retries = 1): Promise<{ line: string; cls: ReturnType<typeof attributeLine> }> {
+  assert.equal(await sim.exited, 2, sim.output());
+  assert.ok(sim.line(new RegExp(`twApi_Connect: Max number of connect retries: ${retries}, has been reached`)), sim.output());
+  for (const line of sim.lines) {
+    const cls = attributeLine(line);
+    if (cls) return { line, cls };
+  }
+  assert.fail(`no attributable line:\n${sim.output()}`);
+}
+
+async function startupFailure(sim: Sim): Promise<{ line: string; cls: ReturnType<typeof attributeLine> }> {
+  assert.equal(await sim.exited, 1, sim.output());
+  const line = sim.lines.find((l) => attributeLine(l)) ?? assert.fail(`no attributable line:\n${sim.output()}`);
+  return { line, cls: attributeLine(line) };
+}
+
+describe('simulated WS EMS (built executable)', function () {
+  this.timeout(60_000);
+
+  before(function () {
+    this.timeout(120_000);
+    const build = spawnSync(process.execPath, [join(ROOT, 'targets/simulator/build.mjs')], { encoding: 'utf8' });
+    assert.equal(build.status, 0, build.stderr);
+    dir = mkdtempSync(join(tmpdir(), 'wsems-sim-test-'));
+    const ca = issue({ cn: 'Sim Test CA', org: 'Harness', ou: 'QA', ca: true });
+    const otherCa = issue({ cn: 'Other CA', org: 'Elsewhere', ca: true });
+    pki = {
+      ca,
+      otherCa,
+      leaf: issue({ cn: 'localhost', org: 'Platform Inc', ou: 'IoT', issuer: ca, dns: ['localhost'], ip: ['127.0.0.1'], eku: 'serverAuth' }),
+      wrongHost: issue({ cn: 'elsewhere.example', org: 'Platform Inc', issuer: ca, dns: ['elsewhere.example'], eku: 'serverAuth' }),
+      selfSigned: issue({ cn: 'localhost', dns: ['localhost'] }),
+      stray: issue({ cn: 'nowhere.example', issuer: otherCa, dns: ['nowhere.example'] }),
+      client: issue({ cn: 'ems-client', org: 'Harness', issuer: ca, eku: 'clientAuth' }),
+    };
+    files = { caBundle: join(dir, 'ca-bundle.pem'), otherCa: join(dir, 'other-ca.pem') };
+    // CERT-CHAIN: the issuing CA is not the first certificate of the list.
+    writeFileSync(files.caBundle, otherCa.cert + ca.cert);
+    writeFileSync(files.otherCa, otherCa.cert);
+  });
+
+  afterEach(async function () {
+    for (const sim of sims) {
+      const output = sim.output();
+      assert.ok(!output.includes(APP_KEY), 'the app key reached the output');
+      assert.ok(!output.includes(KEY_PASSPHRASE), 'the key passphrase reached the output');
+    }
+    await Promise.all(sims.splice(0).map((sim) => sim.stop('SIGKILL')));
+    for (const platform of platforms.splice(0)) platform.close();
+  });
+
+  after(function () {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('connects: upgrade headers, AUTH, BIND, isConnected; reconnects after a drop; SIGTERM exits 0', async function () {
+    const platform = await Platform.start(pki.leaf);
+    const restPort = await freePort();
+    const sim = startSim(config(platform.port, restPort, { ws_connection: { connect_retries: -1 } }), {
+      ...simEnv(), WSEMS_SIM_FLAVOUR: 'axtls',
+    });
+    await sim.waitFor(/twWs_Connect: Websocket connected!/);
+    await sim.waitFor(/AUTH Message \d+ succeeded\. Code:64/);
+    await sim.waitFor(/^\+\+$/);
+    await untilConnected(restPort);
+    assert.ok(sim.line(/wsems simulator starting: flavour axtls/), sim.output());
+    assert.equal(platform.seen.path, '/Thingworx/WS');
+    assert.equal(platform.seen.headers?.['user-agent'], 'ThingWorx C SDK');
+    assert.equal(platform.seen.headers?.['max-frame-size'], '8192');
+    assert.equal(platform.seen.headers?.['appkey'], APP_KEY);
+    assert.equal(platform.seen.headers?.['sec-websocket-extensions'], 'permessage-deflate');
+    assert.equal(platform.seen.appKey, APP_KEY);
+    assert.deepEqual(platform.seen.bound, ['LocalEms']);
+    for (const line of sim.lines.filter((l) => l !== '++')) {
+      assert.match(line, /^\[(TRACE|DEBUG|INFO |WARN |ERROR|FORCE)\] \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: /);
+    }
+
+    platform.dropAll();
+    await sim.waitFor(/Websocket disconnected by the server/);
+    await sim.waitFor(/twWs_Connect: Websocket connected!/, 2);
+    await untilConnected(restPort);
+
+    assert.equal(await sim.stop('SIGTERM'), 0);
+  });
+
+  it('an app key the platform refuses: AUTH failed, retried, then exit 2 (auth-rejected)', async function () {
+    const platform = await Platform.start(pki.leaf);
+    const sim = startSim(config(platform.port, await freePort(), { appKey: 'not-the-key', ws_connection: { connect_retries: 2 } }));
+    const { line, cls } = await refusal(sim, 2);
+    assert.match(line, /api:sendMessageBlocking: AUTH Message 1 failed\. Code:129/);
+    assert.equal(cls, 'auth-rejected');
+    assert.ok(sim.line(/AUTH Message 2 failed\. Code:129/), sim.output());
+  });
+
+  it('connects without TLS when ws_connection.encryption is "none"', async function () {
+    const platform = await Platform.plain();
+    const restPort = await freePort();
+    startSim(config(platform.port, restPort, { ws_connection: { encryption: 'none', compression: false } }));
+    await untilConnected(restPort);
+    assert.equal(platform.seen.headers?.['sec-websocket-extensions'], undefined);
+  });
+
+  it('logs a timeout when an attempt outlasts connect_timeout', async function () {
+    const silent = createNetServer(() => undefined); // accepts, never answers the ClientHello
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const sim = startSim(config((silent.address() as { port: number }).port, await freePort(), { ws_connection: { connect_timeout: 300 } }));
+      assert.equal(await sim.exited, 2, sim.output());
+      assert.ok(sim.line(/twWs_Connect: Timed out trying to connect/), sim.output());
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('refuses a platform whose CA is not in cert_chain (untrusted-cert)', async function () {
+    const platform = await Platform.start(pki.leaf);
+    const sim = startSim(config(platform.port, await freePort(), { certificates: { cert_chain: files.otherCa } }));
+    const { line, cls } = await refusal(sim);
+    assert.match(line, /TW_VALIDATE_CERT: Certificate rejected\.  Code: (19|20|21), Reason = /);
+    assert.equal(cls, 'untrusted-cert');
+    assert.ok(sim.line(/twTlsClient_Connect: Error intializing TLS connection\.  Invalid certificate/));
+  });
+
+  it('self-signed platform: code 18 with allow_self_signed false, connects with true', async function () {
+    const platform = await Platform.start(pki.selfSigned);
+    const refused = await refusal(startSim(config(platform.port, await freePort())));
+    assert.match(refused.line, /Code: 18, Reason = self-signed certificate/);
+    assert.equal(refused.cls, 'self-signed');
+
+    const restPort = await freePort();
+    startSim(config(platform.port, restPort, { certificates: { allow_self_signed: true, cert_chain: '' } }));
+    await untilConnected(restPort);
+  });
+
+  it('reads backslash-separated paths, as the Windows EMS does (CERT-PATHS)', async function () {
+    const platform = await Platform.start(pki.leaf);
+    const restPort = await freePort();
+    startSim(config(platform.port, restPort, { certificates: { cert_chain: files.caBundle.replaceAll('/', '\\') } }));
+    await untilConnected(restPort);
+  });
+
+  it('validate false connects to an untrusted platform with the wrong host name', async function () {
+    const platform = await Platform.start(pki.stray, [pki.otherCa]);
+    const restPort = await freePort();
+    startSim(config(platform.port, restPort, { certificates: { validate: false, cert_chain: '' } }));
+    await untilConnected(restPort);
+  });
+
+  it('host name mismatch: code 62 unless disable_hostname_validation', async function () {
+    const platform = await Platform.start(pki.wrongHost);
+    const refused = await refusal(startSim(config(platform.port, await freePort())));
+    assert.match(refused.line, /Code: 62, Reason = hostname mismatch/);
+    assert.equal(refused.cls, 'hostname-mismatch');
+
+    const restPort = await freePort();
+    startSim(config(platform.port, restPort, { certificates: { disable_hostname_validation: true } }));
+    await untilConnected(restPort);
+  });
+
+  it('validation_criteria: a differing or missing field refuses, matching fields connect', async function () {
+    const platform = await Platform.start(pki.leaf);
+    const differs = await refusal(startSim(config(platform.port, await freePort(), {
+      certificates: { validation_criteria: { Cert_Common_Name: 'localhost', CA_Cert_Organization: 'Wrong Org' } },
+    })));
+    assert.equal(differs.line.replace(/^.*?: twTls/, 'twTls'), 'twTlsClient_Connect: Certificate field Harness does not match expected Wrong Org. Field 4');
+    assert.equal(differs.cls, 'criteria-mismatch');
+
+    const restPort = await freePort();
+    startSim(config(platform.port, restPort, {
+      certificates: {
+        validation_criteria: {
+          Cert_Common_Name: 'localhost', Cert_Organization: 'Platform Inc', Cert_Organizational_Name: 'IoT',
+          CA_Cert_Common_Name: 'Sim Test CA', CA_Cert_Organization: 'Harness', CA_Cert_Organizational_Name: 'QA',
+        },
+      },
+    }));
+    await untilConnected(restPort);
+
+    const noOu = await Platform.start(pki.wrongHost); // its subject has no OU
+    const missing = await refusal(startSim(config(noOu.port, await freePort(), {
+      certificates: { disable_hostname_validation: true, validation_criteria: { Cert_Organizational_Name: 'IoT' } },
+    })));
+    assert.match(missing.line, /Certificate field \(null\) does not match expected IoT\. Field 2/);
+    assert.equal(missing.cls, 'criteria-mismatch');
+  });
+
+  it('validate true, allow_self_signed false and no cert_chain: exits 1 saying why (config-error)', async function () {
+    const sim = startSim(config(1, await freePort(), { certificates: { cert_chain: undefined } }));
+    const { line, cls } = await startupFailure(sim);
+    assert.match(line, /certificates\.cert_chain is required/);
+    assert.equal(cls, 'config-error');
+  });
+
+  it('a wrong or missing key passphrase exits 1 at once (key-load-error)', async function () {
+    const clientCert = join(dir, 'client.pem');
+    const encryptedPem = join(dir, 'client-key.pem');
+    const p12 = join(dir, 'client-wrong.p12');
+    writeFileSync(clientCert, pki.client.cert);
+    writeFileSync(encryptedPem, pki.client.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
+    writeFileSync(p12, Buffer.from(forge.asn1.toDer(
+      forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, [pki.client.forgeCert], KEY_PASSPHRASE, { algorithm: '3des' }),
+    ).getBytes(), 'binary'));
+    const cases: { key_file: string; key_passphrase?: string; expect: RegExp }[] = [
+      { key_file: encryptedPem, key_passphrase: 'not the passphrase', expect: /wrong certificates\.key_passphrase/ },
+      { key_file: encryptedPem, expect: /key_passphrase is not set/ },
+      { key_file: p12, key_passphrase: 'not the passphrase', expect: /wrong certificates\.key_passphrase \(PKCS#12/ },
+      { key_file: join(dir, 'no-such-key.pem'), expect: /ENOENT/ },
+    ];
+    for (const c of cases) {
+      const sim = startSim(config(1, await freePort(), { certificates: { client_cert: clientCert, ...c } }));
+      const { line, cls } = await startupFailure(sim);
+      assert.equal(cls, 'key-load-error', line);
+      assert.ok(line.includes(c.key_file), line);
+      assert.match(line, c.expect);
+    }
+  });
+
+  it('-encrypt output works as appKey and key_passphrase (mutual TLS with an encrypted .p8 key, and a .p12)', async function () {
+    const platform = await Platform.start(pki.leaf, [], pki.ca);
+    const clientCert = join(dir, 'client.pem');
+    const p8 = join(dir, 'client-key.p8');
+    const p12 = join(dir, 'client.p12');
+    writeFileSync(clientCert, pki.client.cert);
+    writeFileSync(p8, pki.client.keyObject.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
+    writeFileSync(p12, Buffer.from(forge.asn1.toDer(
+      forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, [pki.client.forgeCert, pki.ca.forgeCert], KEY_PASSPHRASE, { algorithm: '3des' }),
+    ).getBytes(), 'binary'));
+    const appKey = encrypt(APP_KEY);
+    const key_passphrase = encrypt(KEY_PASSPHRASE);
+    assert.notEqual(appKey, APP_KEY);
+
+    const restPort = await freePort();
+    startSim(config(platform.port, restPort, { appKey, certificates: { client_cert: clientCert, key_file: p8, key_passphrase } }));
+    await untilConnected(restPort);
+    assert.equal(platform.seen.appKey, APP_KEY);
+    assert.equal(platform.seen.clientCn, 'ems-client');
+
+    const restPort2 = await freePort();
+    platform.seen.clientCn = undefined;
+    startSim(config(platform.port, restPort2, { appKey, certificates: { key_file: p12, key_passphrase } }));
+    await untilConnected(restPort2);
+    assert.equal(platform.seen.clientCn, 'ems-client');
+  });
+
+  it('a platform requiring a client certificate refuses an EMS without one (client-cert-required)', async function () {
+    const platform = await Platform.start(pki.leaf, [], pki.ca);
+    const { line, cls } = await refusal(startSim(config(platform.port, await freePort())));
+    assert.match(line, /TW_NEW_SSL_CLIENT: SSL handshake error\. Error: .*certificate required\./);
+    assert.equal(cls, 'client-cert-required');
+  });
+
+  it('refuses a value encrypted under another key file, naming the field (config-error)', async function () {
+    const foreign = encrypt(APP_KEY, join(dir, 'other-dp.dat'));
+    encrypt('x'); // creates this run's own key file, so the refusal is "wrong key", not "no key file"
+    const { line, cls } = await startupFailure(startSim(config(1, await freePort(), { appKey: foreign })));
+    assert.match(line, /: appKey: encrypted value cannot be decrypted/);
+    assert.equal(cls, 'config-error');
+  });
+
+  it('names line:column of malformed JSON (config-error), without quoting the file', async function () {
+    const sim = startSim(`{\n  "appKey": "${APP_KEY}",\n  "ws_servers": [}\n`);
+    const { line, cls } = await startupFailure(sim);
+    assert.match(line, /cfg-\d+\.json:3:18: malformed JSON: /);
+    assert.equal(cls, 'config-error');
+  });
+
+  it('exits 3 naming host:port when the local REST port is taken', async function () {
+    const squatter = createNetServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const { port } = squatter.address() as { port: number };
+    try {
+      const sim = startSim(config(1, port, { certificates: { validate: false } }));
+      assert.equal(await sim.exited, 3, sim.output());
+      assert.ok(sim.line(new RegExp(`http_server cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`)), sim.output());
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('keeps retrying an absent platform until SIGTERM, then exits 0', async function () {
+    const sim = startSim(config(await freePort(), await freePort(), { ws_connection: { connect_retries: -1 } }));
+    await sim.waitFor(/Error intializing socket connection\.  Err = /, 2);
+    assert.equal(await sim.stop('SIGTERM'), 0);
+  });
+
+  it('-encrypt: concurrent first uses create one key file that decrypts every output', async function () {
+    const keyFile = join(dir, 'race-dp.dat');
+    const outputs = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {
+      const p = spawn(BIN, ['-encrypt', APP_KEY], { env: simEnv(keyFile) });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`exit ${code}`))));
+    })));
+    const key = readKey(keyFile);
+    for (const out of outputs) assert.equal(decryptSecret(out, key), APP_KEY);
+  });
+});
+
+describe('C SDK error map', () => {
+  it('attributes the SDK lines and the simulator start-up lines', () => {
+    const cases: [string, string | undefined][] = [
+      ['[ERROR] 2024-01-01 00:00:00,000: TW_VALIDATE_CERT: Certificate rejected.  Code: 18, Reason = self signed certificate', 'self-signed'],
+      ['TW_VALIDATE_CERT: Certificate rejected.  Code: 19, Reason = self-signed certificate in certificate chain', 'untrusted-cert'],
+      ['TW_VALIDATE_CERT: Certificate rejected.  Code: 2, Reason = unable to get issuer certificate', 'untrusted-cert'],
+      ['TW_VALIDATE_CERT: Certificate rejected.  Code: 10, Reason = certificate has expired', 'expired'],
+      ['TW_VALIDATE_CERT: Certificate rejected.  Code: 9, Reason = certificate is not yet valid', 'expired'],
+      ['TW_VALIDATE_CERT: Certificate rejected.  Code: 62, Reason = hostname mismatch', 'hostname-mismatch'],
+      ['TW_VALIDATE_CERT: Certificate rejected.  Code: 68, Reason = CA signature digest algorithm too weak', 'untrusted-cert'],
+      ['TW_NEW_SSL_CLIENT: SSL handshake error. Error: error:0A0000B5:SSL routines::no ciphers available.', 'no-shared-cipher'],
+      ['TW_NEW_SSL_CLIENT: SSL handshake error. Error: error:0A00018A:SSL routines:tls_process_ske_dhe:dh key too small.', 'dh-too-small'],
+      ['TW_NEW_SSL_CLIENT: SSL handshake error. Error: error:0A000102:SSL routines::unsupported protocol.', 'protocol-version'],
+      ['TW_NEW_SSL_CLIENT: SSL handshake error. Error: error:0A00014D:SSL routines:tls_process_key_exchange:legacy sigalg disallowed or unsupported.', 'protocol-version'],
+      ['TW_NEW_SSL_CLIENT: SSL handshake error. Error: error:0A000418:SSL routines::tlsv1 alert unknown ca.', 'client-cert-rejected'],
+      ['TW_NEW_SSL_CLIENT: SSL handshake error. Error: error:0A000410:SSL routines::sslv3 alert handshake failure.', 'handshake'],
+      ['api:sendMessageBlocking: AUTH Message 1 failed. Code:129', 'auth-rejected'],
+      ['wsems: fips.enabled is true but this build has no FIPS-capable OpenSSL (TW_FIPS_MODE_NOT_SUPPORTED); not starting', 'fips-unavailable'],
+      ['TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: error:0A0000B9:SSL routines::no cipher match (certificates.cipher_suite)', 'config-error'],
+      ['api:sendMessageBlocking: AUTH Message 1 succeeded. Code:64', undefined],
+      ['twWs_Connect: Websocket connected!', undefined],
+    ];
+    for (const [line, cls] of cases) assert.equal(attributeLine(line), cls, line);
+    for (const entry of C_SDK_ERROR_MAP) assert.doesNotThrow(() => new RegExp(entry.pattern), entry.pattern);
+  });
+
+  it('tries a profile\'s extra entries first', () => {
+    const line = 'TW_VALIDATE_CERT: Certificate rejected.  Code: 19, Reason = self signed certificate in certificate chain';
+    assert.equal(attributeLine(line, [{ pattern: 'Code: 19,', class: 'self-signed' }]), 'self-signed');
+  });
+});
