@@ -13,7 +13,7 @@ import type { Target, TargetProfile } from './target.ts';
 export const DEFAULT_INVENTORY = fileURLToPath(new URL('./default-inventory.yaml', import.meta.url));
 
 const ErrorMapEntry = z
-  .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, 'handshake']) })
+  .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, 'handshake', 'infrastructure']) })
   .strict()
   .refine((e) => isRegExp(e.pattern), { message: 'pattern is not a valid regular expression', path: ['pattern'] });
 

@@ -12,10 +12,11 @@ export interface ErrorMapEntry {
   /** Regular expression (source text) matched against one EMS log line. */
   pattern: string;
   /**
-   * The failure class the line proves, or 'handshake' for a generic TLS handshake failure whose
-   * cause only the endpoint's side of the evidence can tell (e.g. TLS 1.2 handshake_failure alert).
+   * The failure class the line proves; 'handshake' for a generic TLS handshake failure whose
+   * cause only the endpoint's side of the evidence can tell (e.g. TLS 1.2 handshake_failure
+   * alert); 'infrastructure' for a line that says the environment, not the EMS, failed.
    */
-  class: FailureClass | 'handshake';
+  class: FailureClass | 'handshake' | 'infrastructure';
 }
 
 export interface TargetProfile {

@@ -37,7 +37,7 @@ describe('scenario model', () => {
   it('has a valid scenario catalogue covering every requirement of the certificate, secret and baseline families', async () => {
     const families = await loadFamilies();
     assert.deepEqual(families.flatMap((f) => f.invalid), []);
-    const covered = new Set(families.flatMap((f) => f.scenarios.flatMap((s) => s.requirements)));
+    const covered = new Set<string>(families.flatMap((f) => f.scenarios.flatMap((s) => s.requirements)));
     const wanted = Object.keys(REQUIREMENTS).filter((id) => /^(CERT|SECRET|BASE)-/.test(id));
     assert.deepEqual(wanted.filter((id) => !covered.has(id)), []);
   });

@@ -49,9 +49,15 @@ describe('verdict', () => {
     assert.match(d!.because, /code 9.*something odd/);
   });
 
+  it('calls an environment failure BROKEN, not a refusal', () => {
+    const d = decide({ observations: [], lines: [line('wsems: http_server cannot listen on 127.0.0.1:8000: EADDRINUSE')] }, []);
+    assert.equal(d?.verdict, 'BROKEN');
+  });
+
   it('maps the platform TLS stack errors to failure classes', () => {
     assert.equal(attributeEndpointError('no shared cipher'), 'no-shared-cipher');
     assert.equal(attributeEndpointError('tlsv1 alert unknown ca'), 'client-cert-rejected');
+    assert.equal(attributeEndpointError('client certificate rejected: UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'client-cert-rejected');
     assert.equal(attributeEndpointError('unsupported protocol'), 'protocol-version');
     assert.equal(attributeEndpointError('something else'), undefined);
   });

@@ -1,4 +1,3 @@
-import type { FailureClass } from '../scenario/requirements.ts';
 import type { ErrorMapEntry } from '../../targets/target.ts';
 
 // The default error map: one EMS log line → the failure class it proves. Covers the C SDK's own
@@ -47,6 +46,9 @@ export const C_SDK_ERROR_MAP: ErrorMapEntry[] = [
   // TLS 1.2 handshake_failure (alert 40) and anything else: only the platform side can tell why.
   { pattern: HANDSHAKE, class: 'handshake' },
   { pattern: 'Error intializing SSL connection', class: 'handshake' }, // (sic) the SDK's spelling
+  // The platform hung up right after the handshake (a TLS 1.3 server refusing the client
+  // certificate it just received does that): again the platform side knows why.
+  { pattern: String.raw`twWs_Connect: Error reading from socket`, class: 'handshake' },
   // --- authentication ---
   { pattern: String.raw`AUTH Message \d+ failed\. Code:\d+`, class: 'auth-rejected' },
   // --- start-up (simulator lines, and the C SDK's context set-up lines) ---
@@ -59,6 +61,8 @@ export const C_SDK_ERROR_MAP: ErrorMapEntry[] = [
   { pattern: 'TW_SET_CLIENT_CA_LIST: Loading a certificate authority chain', class: 'config-error' },
   { pattern: 'TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error', class: 'config-error' },
   { pattern: 'wsems: configuration error: ', class: 'config-error' },
+  // --- not the product: the environment failed (the scenario is BROKEN) ---
+  { pattern: String.raw`wsems: http_server cannot listen on`, class: 'infrastructure' },
 ];
 
 const compiled = new Map<string, RegExp>();
@@ -73,7 +77,7 @@ function regex(pattern: string): RegExp {
 }
 
 /** The failure class one log line proves: `extra` (a target profile's entries) first, then the default map. */
-export function attributeLine(line: string, extra: ErrorMapEntry[] = []): FailureClass | 'handshake' | undefined {
+export function attributeLine(line: string, extra: ErrorMapEntry[] = []): ErrorMapEntry['class'] | undefined {
   for (const entry of extra) if (regex(entry.pattern).test(line)) return entry.class;
   for (const entry of C_SDK_ERROR_MAP) if (regex(entry.pattern).test(line)) return entry.class;
   return undefined;

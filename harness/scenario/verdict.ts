@@ -31,7 +31,7 @@ const AUTH_OK = /AUTH Message \d+ succeeded/;
 const ENDPOINT_MAP: Array<[RegExp, FailureClass]> = [
   [/no shared cipher|no suitable signature|no ciphers available/i, 'no-shared-cipher'],
   [/peer did not return a certificate|certificate required/i, 'client-cert-required'],
-  [/certificate verify failed|unknown ca|unable to get (local )?issuer|self.signed certificate|certificate (has )?expired/i, 'client-cert-rejected'],
+  [/client certificate rejected|certificate verify failed|unknown ca|unable to get (local )?issuer|self.signed certificate|certificate (has )?expired/i, 'client-cert-rejected'],
   [/unsupported protocol|wrong version number|version too low|protocol version|inappropriate fallback/i, 'protocol-version'],
   [/dh key too small|insufficient security/i, 'dh-too-small'],
 ];
@@ -54,6 +54,7 @@ export function decide(ev: Evidence, errorMap: ErrorMapEntry[], final = false): 
   for (const line of ev.lines) {
     const cls = attributeLine(line.text, errorMap);
     if (cls === undefined) continue;
+    if (cls === 'infrastructure') return { verdict: 'BROKEN', because: line.text.trim(), evidenceAt: line.at };
     if (cls !== 'handshake') return { verdict: 'REFUSED', class: cls, because: line.text.trim(), evidenceAt: line.at };
     const failed = ev.observations.find((o): o is Extract<Observation, { kind: 'handshake-failed' }> => o.kind === 'handshake-failed');
     const fromEndpoint = failed && attributeEndpointError(failed.error);
