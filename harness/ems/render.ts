@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Catalogue } from '../pki/catalogue.ts';
+import { parseConfigText } from './config.ts';
 import type { Redactor } from '../report/redact.ts';
 import { deepMerge, type FileRef, type Scenario, type SecretRef } from '../scenario/model.ts';
 import type { PathStyle, Target, TargetSession } from '../../targets/target.ts';
@@ -58,7 +59,10 @@ export async function renderConfig(input: RenderInput): Promise<Rendered> {
     ...(scenario.ems.fips ? { fips: scenario.ems.fips } : {}),
   };
   const config = deepMerge(base, scenario.ems.extra ?? {});
-  return { config, json: JSON.stringify(config, null, 2) + '\n' };
+  const json = JSON.stringify(config, null, 2) + '\n';
+  // A scenario whose overrides do not fit config.json is a harness defect, not an EMS refusal.
+  parseConfigText(json, `scenario ${scenario.id}: rendered config.json`);
+  return { config, json };
 }
 
 /** A native target path in the form config.json should use (CERT-PATHS). */
