@@ -1,27 +1,44 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
-import { readFile, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { loadFamilies } from './scenario/families.ts';
 import { runConformanceSuite } from './mocha/run-mocha.ts';
-import type { ResultsFile } from './report/results.ts';
-import { DEFAULT_INVENTORY } from '../targets/inventory.ts';
+import { DEFAULT_EXPECTATIONS_DIR, loadExpectations, type TargetExpectations } from './report/divergences.ts';
+import type { Gates } from './report/gates.ts';
+import { readResultsFile, type ResultsFile } from './report/results.ts';
+import { reportRedactor, writeReports } from './report/write.ts';
+import { DEFAULT_INVENTORY, readInventory } from '../targets/inventory.ts';
 
-// `conformance`: the main job (run) and the scenario catalogue without mocha (list).
+// `conformance`: the main job (run), the reports again from a saved results.json (report) and the
+// scenario catalogue without mocha (list). Exit codes (docs/reports.md): 0 every result passed,
+// was skipped or is a known divergence; 1 conformance failures or a gate not met; 2 broken
+// (infrastructure, or input the harness cannot use) and no failures.
 
-const program = new Command('conformance').description('WS EMS secure-connection conformance harness');
+const program = new Command('conformance')
+  .description('WS EMS secure-connection conformance harness')
+  // A usage error is input the harness cannot use (2), never a conformance failure (1).
+  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
 
-program
+withReportOptions(program
   .command('run')
   .description('run every scenario on every target of the inventory and write reports/')
   .option('--inventory <file>', 'inventory YAML', DEFAULT_INVENTORY)
   .option('--target <id...>', 'only these targets of the inventory')
   .option('--scenario <prefix...>', 'only scenarios whose id starts with one of these')
   .option('--jobs <n>', 'scenarios at once (default: CPU count)', positiveInt)
-  .option('--reports <dir>', 'where reports go', 'reports')
-  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; reports: string }) => {
+  .option('--reports <dir>', 'where reports go', 'reports'))
+  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; reports: string } & ReportFlags) => {
     const reports = resolve(o.reports);
+    // Bad expectation files stop the job before any EMS starts, naming the file and the field.
+    const expectations = await catching(async () => {
+      const targets = (await readInventory(resolve(o.inventory))).targets.map((t) => t.id).filter((id) => !o.target || o.target.includes(id));
+      const scenarioIds = new Set((await loadFamilies()).flatMap((f) => f.scenarios.map((s) => s.id)));
+      return loadExpectations(resolve(o.expectations), targets, scenarioIds);
+    });
+    if (!expectations) return;
     Object.assign(process.env, {
+      CONFORMANCE_EXPECTATIONS: resolve(o.expectations),
       CONFORMANCE_INVENTORY: resolve(o.inventory),
       CONFORMANCE_REPORTS: reports,
       ...(o.target ? { CONFORMANCE_TARGETS: o.target.join(',') } : {}),
@@ -31,8 +48,22 @@ program
     const allureResults = join(reports, 'allure-results');
     await rm(allureResults, { recursive: true, force: true });
     await rm(join(reports, 'results.json'), { force: true });
-    await runConformanceSuite({ allureResultsDir: allureResults });
-    process.exitCode = exitCode(join(reports, 'results.json'), await readResults(join(reports, 'results.json')));
+    if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults }))) === undefined) return;
+    const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
+    if (doc) process.exitCode = await report(doc, reports, expectations, o);
+  });
+
+withReportOptions(program
+  .command('report')
+  .description('write junit.xml, matrix.html/.md and the Allure report again from a saved results.json (divergences and gates re-applied)')
+  .requiredOption('--results <file>', 'a results.json of an earlier run')
+  .option('--reports <dir>', 'where reports go (default: the directory of --results)'))
+  .action(async (o: { results: string; reports?: string } & ReportFlags) => {
+    const inputs = await catching(async () => {
+      const doc = await readResultsFile(resolve(o.results));
+      return { doc, expectations: await loadExpectations(resolve(o.expectations), doc.run.targets.map((t) => t.id)) };
+    });
+    if (inputs) process.exitCode = await report(inputs.doc, resolve(o.reports ?? dirname(o.results)), inputs.expectations, o);
   });
 
 program
@@ -52,23 +83,60 @@ program
     }
   });
 
-/** 0: all passed or skipped; 1: conformance failures; 2: only infrastructure (broken) problems. */
-function exitCode(path: string, doc: ResultsFile | undefined): number {
-  if (!doc) {
-    console.error(`${path}: no results were written; the run did not complete`);
-    return 2;
-  }
-  const s = doc.run.summary;
-  console.error(`conformance: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped, ${s.broken} broken (${path})`);
-  return s.failed > 0 ? 1 : s.broken > 0 ? 2 : 0;
+/** The options of the report step, shared by `run` and `report`. */
+function withReportOptions(c: Command): Command {
+  return c
+  .option('--expectations <dir>', 'known divergences, one <target>.yaml per target', DEFAULT_EXPECTATIONS_DIR)
+  .option('--history <file>', 'persistent Allure history file (JSONL), for trends across runs')
+  .option('--min-pass-rate <percent>', 'release gate: passed ÷ (passed + failed + known) at least this', percent)
+  .option('--max-failures <n>', 'release gate: tolerate up to n conformance failures (default 0)', wholeNumber);
 }
 
-async function readResults(path: string): Promise<ResultsFile | undefined> {
+interface ReportFlags {
+  expectations: string;
+  history?: string;
+  minPassRate?: number;
+  maxFailures?: number;
+}
+
+/** Writes every report, prints where each went and why the exit code is what it is; returns it. */
+async function report(doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags): Promise<number> {
+  const gates: Gates = { ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}), ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}) };
+  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: await reportRedactor(doc.run.inventory), ...(o.history ? { history: resolve(o.history) } : {}) });
+  const c = r.outcome.counts;
+  for (const a of r.artifacts) console.error(`  ${a.what.padEnd(18)} ${a.path}`);
+  for (const p of r.problems) console.error(`  not written: ${p}`);
+  for (const p of r.skipped) console.error(`  skipped: ${p}`);
+  for (const x of r.doc.results.filter((x) => x.divergence && x.divergence.state !== 'known')) console.error(`  ${x.target}/${x.scenario}: ${x.divergence!.note}`);
+  console.error(`conformance: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.broken} broken, ${c.known} known${r.outcome.passRate !== undefined ? ` (pass rate ${r.outcome.passRate}%)` : ''}`);
+  for (const reason of r.outcome.reasons) console.error(`  ${reason}`);
+  // A missing report is the harness failing, not the product: never hide it behind exit 0.
+  const code = r.outcome.exitCode === 0 && r.problems.length ? 2 : r.outcome.exitCode;
+  console.error(`conformance: exit ${code}`);
+  return code;
+}
+
+/** Runs a step whose error is bad input or a missing file: prints it and sets exit code 2. */
+async function catching<T>(step: () => Promise<T>): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as ResultsFile;
-  } catch {
+    return await step();
+  } catch (e) {
+    console.error(`conformance: ${(e as Error).message}`);
+    process.exitCode = 2;
     return undefined;
   }
+}
+
+function percent(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage from 0 to 100');
+  return n;
+}
+
+function wholeNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
+  return n;
 }
 
 function positiveInt(v: string): number {

@@ -1,0 +1,89 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadCatalogue } from '../pki/build.ts';
+import { readInventory } from '../../targets/inventory.ts';
+import { generateAllureReport } from './allure-generate.ts';
+import { applyDivergences, type TargetExpectations } from './divergences.ts';
+import { evaluate, type Gates, type RunOutcome } from './gates.ts';
+import { junitXml } from './junit.ts';
+import { buildMatrix, renderMatrixHtml, renderMatrixMd } from './matrix.ts';
+import { redactTree, Redactor, writeRedacted } from './redact.ts';
+import type { ResultsFile } from './results.ts';
+
+// The report step of a run (and of `conformance report` over a saved results.json): known
+// divergences applied, gates evaluated, then results.json, junit.xml, matrix.html/.md and the
+// Allure report written, every byte through the one redactor.
+
+export interface ReportOptions {
+  reportsDir: string;
+  expectations: ReadonlyMap<string, TargetExpectations>;
+  gates: Gates;
+  /** Persistent Allure history file (JSONL); without it the report has no history. */
+  history?: string;
+  redactor: Redactor;
+}
+
+export interface Artifact {
+  what: string;
+  path: string;
+}
+
+export interface Reported {
+  doc: ResultsFile;
+  outcome: RunOutcome;
+  artifacts: Artifact[];
+  /** Report steps that failed (the run's verdict stands; the artifact is missing). */
+  problems: string[];
+  /** Artifacts not written for want of input (a saved results.json without its allure-results). */
+  skipped: string[];
+}
+
+export async function writeReports(input: ResultsFile, o: ReportOptions): Promise<Reported> {
+  const results = applyDivergences(input.results, o.expectations);
+  const outcome = evaluate(results, o.gates);
+  const doc: ResultsFile = { ...input, run: { ...input.run, outcome }, results };
+  const at = (name: string) => join(o.reportsDir, name);
+  const matrix = buildMatrix(doc);
+  const artifacts: Artifact[] = [
+    { what: 'results', path: await writeRedacted(at('results.json'), JSON.stringify(doc, null, 2) + '\n', o.redactor) },
+    { what: 'JUnit', path: await writeRedacted(at('junit.xml'), junitXml(doc), o.redactor) },
+    { what: 'matrix (HTML)', path: await writeRedacted(at('matrix.html'), renderMatrixHtml(doc, matrix), o.redactor) },
+    { what: 'matrix (Markdown)', path: await writeRedacted(at('matrix.md'), renderMatrixMd(doc, matrix), o.redactor) },
+  ];
+  const problems: string[] = [];
+  const skipped: string[] = [];
+  const allureResults = at('allure-results');
+  if (!(await stat(allureResults).catch(() => undefined))?.isDirectory()) {
+    skipped.push(`Allure report: no ${allureResults}`);
+    return { doc, outcome, artifacts, problems, skipped };
+  }
+  try {
+    // allure-mocha wrote these from redacted results; this pass is the same redactor as a backstop.
+    await redactTree(allureResults, o.redactor);
+    const index = await generateAllureReport({
+      resultsDir: allureResults,
+      outputDir: at('allure-report'),
+      name: `WS EMS conformance: ${doc.run.targets.map((t) => t.id).join(', ')}`,
+      ...(o.history ? { history: o.history } : {}),
+    });
+    artifacts.push({ what: 'Allure results', path: allureResults }, { what: 'Allure report', path: index });
+  } catch (e) {
+    problems.push(`Allure report: ${(e as Error).message}`);
+  }
+  return { doc, outcome, artifacts, problems, skipped };
+}
+
+/**
+ * The redactor for the report step: the catalogue's passphrases, the SSH password and key
+ * passphrase of each gateway the inventory names (from the environment variables it points at)
+ * and, built in, private-key PEM blocks and secret-named fields.
+ */
+export async function reportRedactor(inventory: string): Promise<Redactor> {
+  const redactor = new Redactor().add(...Object.values((await loadCatalogue()).secrets));
+  // A saved run's inventory may be gone or changed since; its results were redacted when made.
+  const inv = await readInventory(inventory).catch(() => undefined);
+  for (const t of inv?.targets ?? []) {
+    if ('auth' in t) redactor.add(...[t.auth.passwordEnv, t.auth.passphraseEnv].map((name) => (name ? process.env[name] : undefined)));
+  }
+  return redactor;
+}
