@@ -42,6 +42,7 @@ describe('a conformance run', function () {
     const dirsBefore = await sessionDirs();
     const run = await ConformanceRun.prepare({
       inventory: DEFAULT_INVENTORY,
+      only: ['simulator'],
       reportsDir: reports,
       jobs: 2,
       scenarios: ['cert.self-signed.refused', 'client.key-p12.wrong-passphrase', 'client.none-presented', 'criteria.all-match'],
