@@ -36,9 +36,9 @@ interface Issued {
 }
 
 function issue(o: {
-  cn: string; org?: string; ou?: string; issuer?: Issued; ca?: boolean; dns?: string[]; ip?: string[]; eku?: 'serverAuth' | 'clientAuth';
+  cn: string; org?: string; ou?: string; issuer?: Issued; ca?: boolean; dns?: string[]; ip?: string[]; eku?: 'serverAuth' | 'clientAuth'; bits?: number;
 }): Issued {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: o.bits ?? 2048 });
   const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()) as forge.pki.rsa.PrivateKey;
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
@@ -135,6 +135,64 @@ class Platform {
     this.server.close();
     this.server.closeAllConnections();
   }
+}
+
+// ---------- what an EMS offers: its ClientHello ----------
+
+/** TLS cipher suite code points (IANA) by OpenSSL name. */
+const SUITE = {
+  SCSV: 0x00ff,
+  'AES128-SHA': 0x002f, 'AES256-SHA': 0x0035, 'AES128-SHA256': 0x003c, 'AES256-SHA256': 0x003d,
+  'AES128-GCM-SHA256': 0x009c, 'AES256-GCM-SHA384': 0x009d,
+  'ECDHE-ECDSA-AES128-SHA256': 0xc023, 'ECDHE-ECDSA-AES256-SHA384': 0xc024, 'ECDHE-RSA-AES128-SHA256': 0xc027, 'ECDHE-RSA-AES256-SHA384': 0xc028,
+  'ECDHE-ECDSA-AES128-GCM-SHA256': 0xc02b, 'ECDHE-ECDSA-AES256-GCM-SHA384': 0xc02c, 'ECDHE-RSA-AES128-GCM-SHA256': 0xc02f, 'ECDHE-RSA-AES256-GCM-SHA384': 0xc030,
+  'ECDHE-RSA-CHACHA20-POLY1305': 0xcca8,
+  'NULL-SHA': 0x0002, 'NULL-SHA256': 0x003b, 'ADH-AES128-GCM-SHA256': 0x00a6, 'AECDH-AES128-SHA': 0xc018,
+  'PSK-AES128-CBC-SHA': 0x008c, 'SRP-AES-128-CBC-SHA': 0xc01d, 'DHE-DSS-AES128-SHA': 0x0032,
+  TLS_AES_128_GCM_SHA256: 0x1301, TLS_AES_256_GCM_SHA384: 0x1302, TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+} as const;
+
+/** What the simulated FIPS policy may offer (REQUIREMENTS.md FIPS-ALGOS; targets/simulator/fips.ts). */
+const FIPS_SUITES = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-RSA-AES128-SHA256', 'ECDHE-RSA-AES256-SHA384',
+  'AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-SHA256', 'AES256-SHA256',
+  'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384',
+] as const;
+
+interface ClientHello {
+  legacyVersion: number;
+  suites: number[];
+  /** supported_versions (empty when the client offers nothing above TLS 1.2). */
+  versions: number[];
+  groups: number[];
+  sigalgs: number[];
+}
+
+/** The first ClientHello in `buf` (one record), or undefined while it is incomplete. */
+function parseClientHello(buf: Buffer): ClientHello | undefined {
+  if (buf.length < 5 || buf[0] !== 22 || buf.length < 5 + buf.readUInt16BE(3)) return undefined;
+  const u16s = (from: number, to: number) => {
+    const out: number[] = [];
+    for (let i = from; i < to; i += 2) out.push(buf.readUInt16BE(i));
+    return out;
+  };
+  const legacyVersion = buf.readUInt16BE(9); // after the record (5) and handshake (4) headers
+  let p = 9 + 2 + 32; // client_version, random
+  p += 1 + buf[p]!; // session_id
+  const suitesEnd = p + 2 + buf.readUInt16BE(p);
+  const hello: ClientHello = { legacyVersion, suites: u16s(p + 2, suitesEnd), versions: [], groups: [], sigalgs: [] };
+  p = suitesEnd;
+  p += 1 + buf[p]!; // compression_methods
+  const extEnd = p + 2 + buf.readUInt16BE(p);
+  for (p += 2; p < extEnd; p += 4 + buf.readUInt16BE(p + 2)) {
+    const type = buf.readUInt16BE(p);
+    const body = p + 4;
+    if (type === 43) hello.versions = u16s(body + 1, body + 1 + buf[body]!);
+    if (type === 10) hello.groups = u16s(body + 2, body + 2 + buf.readUInt16BE(body));
+    if (type === 13) hello.sigalgs = u16s(body + 2, body + 2 + buf.readUInt16BE(body));
+  }
+  return hello;
 }
 
 // ---------- the simulator as a child process ----------
@@ -556,6 +614,138 @@ describe('simulated WS EMS (built executable)', function () {
     const key = readKey(keyFile);
     for (const out of outputs) assert.equal(decryptSecret(out, key), APP_KEY);
   });
+
+  describe('build flavours and the simulated FIPS policy', () => {
+    const servers: NetServer[] = [];
+    afterEach(() => {
+      for (const server of servers.splice(0)) server.close();
+    });
+
+    /** A "platform" that records the EMS's ClientHello, then hangs up. */
+    async function captureHello(): Promise<{ port: number; hello: Promise<ClientHello> }> {
+      let resolve!: (h: ClientHello) => void;
+      const hello = new Promise<ClientHello>((r) => (resolve = r));
+      const server = createNetServer((socket) => {
+        let buf = Buffer.alloc(0);
+        socket.on('error', () => {});
+        socket.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d]);
+          const parsed = parseClientHello(buf);
+          if (parsed) {
+            resolve(parsed);
+            socket.destroy();
+          }
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      servers.push(server);
+      return { port: (server.address() as { port: number }).port, hello };
+    }
+
+    const axtls = () => ({ ...simEnv(), WSEMS_SIM_FLAVOUR: 'axtls' });
+    const offered = (h: ClientHello) => h.suites.filter((s) => s !== SUITE.SCSV).sort((a, b) => a - b);
+
+    it('openssl: cipher_suite is an OpenSSL list (TLS 1.3 suites stay on), the recommended list when left out', async function () {
+      const byDefault = await captureHello();
+      startSim(config(byDefault.port, await freePort()));
+      const hello = await byDefault.hello;
+      assert.ok(hello.suites.includes(SUITE['ECDHE-RSA-AES128-GCM-SHA256']));
+      for (const excluded of ['NULL-SHA256', 'NULL-SHA', 'ADH-AES128-GCM-SHA256', 'AECDH-AES128-SHA', 'PSK-AES128-CBC-SHA', 'SRP-AES-128-CBC-SHA', 'DHE-DSS-AES128-SHA'] as const) {
+        assert.ok(!hello.suites.includes(SUITE[excluded]), `the recommended list offered ${excluded}`);
+      }
+      assert.ok(hello.versions.includes(0x0304));
+
+      const narrow = await captureHello();
+      startSim(config(narrow.port, await freePort(), { certificates: { cipher_suite: 'AES128-SHA' } }));
+      assert.deepEqual(offered(await narrow.hello), [SUITE['AES128-SHA'], SUITE.TLS_AES_128_GCM_SHA256, SUITE.TLS_AES_256_GCM_SHA384, SUITE.TLS_CHACHA20_POLY1305_SHA256]);
+    });
+
+    it('openssl: a cipher_suite OpenSSL cannot parse exits 1 at start-up (config-error)', async function () {
+      const { line, cls } = await startupFailure(startSim(config(1, await freePort(), { certificates: { cipher_suite: 'NO-SUCH-CIPHER' } })));
+      assert.equal(cls, 'config-error');
+      assert.match(line, /TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: .*no cipher match \(certificates\.cipher_suite\)/);
+    });
+
+    it('axtls: offers only its RSA-key-exchange AES suites over TLS <= 1.2, whatever cipher_suite says', async function () {
+      const cap = await captureHello();
+      const sim = startSim(config(cap.port, await freePort(), { certificates: { cipher_suite: 'NO-SUCH-CIPHER' } }), axtls());
+      const hello = await cap.hello;
+      assert.deepEqual(offered(hello), [SUITE['AES128-SHA'], SUITE['AES256-SHA'], SUITE['AES128-SHA256'], SUITE['AES256-SHA256']]);
+      assert.deepEqual(hello.versions, [], 'no supported_versions: nothing above TLS 1.2');
+      assert.equal(hello.legacyVersion, 0x0303);
+      assert.ok(sim.line(/TLS policy axTLS/), sim.output());
+      assert.ok(sim.line(/certificates\.cipher_suite ignored/), sim.output());
+    });
+
+    it('axtls: fips.enabled true refuses to start (fips-unavailable); false starts', async function () {
+      const on = startSim({ ...config(1, await freePort()), fips: { enabled: true } }, axtls());
+      const { line, cls } = await startupFailure(on);
+      assert.equal(cls, 'fips-unavailable');
+      assert.match(line, /FIPS mode unavailable in this build/);
+      const cap = await captureHello();
+      startSim({ ...config(cap.port, await freePort()), fips: { enabled: false } }, axtls());
+      await cap.hello;
+    });
+
+    it('FIPS mode offers exactly the approved suites, TLS 1.2 and 1.3, NIST curves and no SHA-1 signatures; false or no group leaves it off', async function () {
+      const cap = await captureHello();
+      const sim = startSim({ ...config(cap.port, await freePort()), fips: { enabled: true } });
+      const hello = await cap.hello;
+      assert.deepEqual(offered(hello), FIPS_SUITES.map((n) => SUITE[n]).sort((a, b) => a - b));
+      assert.deepEqual([...hello.versions].sort(), [0x0303, 0x0304]);
+      assert.ok(hello.groups.length > 0 && hello.groups.every((g) => [23, 24, 25].includes(g)), `groups ${hello.groups}`);
+      assert.ok(!hello.sigalgs.some((a) => a === 0x0201 || a === 0x0203), `SHA-1 signature schemes offered: ${hello.sigalgs}`);
+      assert.ok(sim.line(/TLS policy simulated FIPS policy/), sim.output());
+
+      for (const fips of [{ enabled: false }, undefined]) {
+        const off = await captureHello();
+        startSim({ ...config(off.port, await freePort()), ...(fips ? { fips } : {}) });
+        assert.ok((await off.hello).suites.includes(SUITE['ECDHE-RSA-CHACHA20-POLY1305']), `FIPS looks on with fips ${JSON.stringify(fips)}`);
+      }
+    });
+
+    it('FIPS mode refuses at start-up a cipher_suite without approved suites, a 3DES PKCS#12 key and an RSA-1024 client key (fips-violation)', async function () {
+      const clientCert = join(dir, 'client.pem');
+      writeFileSync(clientCert, pki.client.cert);
+      const p12 = join(dir, 'client-3des.p12');
+      writeFileSync(p12, Buffer.from(forge.asn1.toDer(
+        forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, [pki.client.forgeCert], KEY_PASSPHRASE, { algorithm: '3des' }),
+      ).getBytes(), 'binary'));
+      const weak = issue({ cn: 'weak-client', issuer: pki.ca, eku: 'clientAuth', bits: 1024 });
+      const weakCert = join(dir, 'weak.pem');
+      const weakKey = join(dir, 'weak-key.pem');
+      writeFileSync(weakCert, weak.cert);
+      writeFileSync(weakKey, weak.key);
+      const cases: Array<{ certificates: EmsConfigInput['certificates']; expect: RegExp; cls?: string }> = [
+        { certificates: { cipher_suite: 'CHACHA20' }, expect: /cipher_suite "CHACHA20" allows no FIPS-approved TLS 1\.2 suite/ },
+        // An unparsable list is a configuration error before it is a FIPS matter.
+        { certificates: { cipher_suite: 'NO-SUCH-CIPHER' }, expect: /Setting SSL cipher string Error/, cls: 'config-error' },
+        // Refused for its algorithm before the passphrase is even tried.
+        { certificates: { client_cert: clientCert, key_file: p12, key_passphrase: 'not the passphrase' }, expect: /private key is encrypted with pbeWithSHAAnd3-KeyTripleDES-CBC/ },
+        { certificates: { client_cert: weakCert, key_file: weakKey }, expect: /a rsa key \(1024 bits\) is not FIPS-approved/ },
+      ];
+      for (const c of cases) {
+        const sim = startSim({ ...config(1, await freePort(), { certificates: c.certificates }), fips: { enabled: true } });
+        const { line, cls } = await startupFailure(sim);
+        assert.equal(cls, c.cls ?? 'fips-violation', line);
+        assert.match(line, c.expect);
+      }
+    });
+
+    it('FIPS mode connects with mutual TLS using a PKCS#12 key under PBES2/AES', async function () {
+      const platform = await Platform.start(pki.leaf, [], pki.ca);
+      const clientCert = join(dir, 'client.pem');
+      const p12 = join(dir, 'client-aes.p12');
+      writeFileSync(clientCert, pki.client.cert);
+      writeFileSync(p12, Buffer.from(forge.asn1.toDer(
+        forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, [pki.client.forgeCert], KEY_PASSPHRASE, { algorithm: 'aes256' }),
+      ).getBytes(), 'binary'));
+      const restPort = await freePort();
+      startSim({ ...config(platform.port, restPort, { certificates: { client_cert: clientCert, key_file: p12, key_passphrase: KEY_PASSPHRASE } }), fips: { enabled: true } });
+      await untilConnected(restPort);
+      assert.equal(platform.seen.clientCn, 'ems-client');
+    });
+  });
 });
 
 describe('C SDK error map', () => {
@@ -575,7 +765,8 @@ describe('C SDK error map', () => {
       ['TW_NEW_SSL_CLIENT: SSL handshake error. Error: error:0A000418:SSL routines::tlsv1 alert unknown ca.', 'client-cert-rejected'],
       ['TW_NEW_SSL_CLIENT: SSL handshake error. Error: error:0A000410:SSL routines::sslv3 alert handshake failure.', 'handshake'],
       ['api:sendMessageBlocking: AUTH Message 1 failed. Code:129', 'auth-rejected'],
-      ['wsems: fips.enabled is true but this build has no FIPS-capable OpenSSL (TW_FIPS_MODE_NOT_SUPPORTED); not starting', 'fips-unavailable'],
+      ['wsems: fips.enabled is true but FIPS mode unavailable in this build (axtls: no FIPS module); not starting', 'fips-unavailable'],
+      ['wsems: FIPS policy violation: certificates.key_file: /x/k.p12: the PKCS#12 private key is encrypted with pbeWithSHAAnd3-KeyTripleDES-CBC, which is not FIPS-approved (PBES2 with AES-CBC is) (simulated FIPS policy); not starting', 'fips-violation'],
       ['TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: error:0A0000B9:SSL routines::no cipher match (certificates.cipher_suite)', 'config-error'],
       ['api:sendMessageBlocking: AUTH Message 1 succeeded. Code:64', undefined],
       ['twWs_Connect: Websocket connected!', undefined],

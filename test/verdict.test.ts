@@ -56,6 +56,7 @@ describe('verdict', () => {
 
   it('maps the platform TLS stack errors to failure classes', () => {
     assert.equal(attributeEndpointError('no shared cipher'), 'no-shared-cipher');
+    assert.equal(attributeEndpointError('javax.net.ssl.SSLHandshakeException: no cipher suites in common'), 'no-shared-cipher');
     assert.equal(attributeEndpointError('tlsv1 alert unknown ca'), 'client-cert-rejected');
     assert.equal(attributeEndpointError('client certificate rejected: UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'client-cert-rejected');
     assert.equal(attributeEndpointError('unsupported protocol'), 'protocol-version');

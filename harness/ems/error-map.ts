@@ -53,6 +53,8 @@ export const C_SDK_ERROR_MAP: ErrorMapEntry[] = [
   { pattern: String.raw`AUTH Message \d+ failed\. Code:\d+`, class: 'auth-rejected' },
   // --- start-up (simulator lines, and the C SDK's context set-up lines) ---
   { pattern: String.raw`wsems: fips\.enabled is true but`, class: 'fips-unavailable' },
+  // The simulator's FIPS policy refusing a non-approved key, key-file encryption or cipher list.
+  { pattern: String.raw`wsems: FIPS policy violation: `, class: 'fips-violation' },
   { pattern: String.raw`TW_ENABLE_FIPS_MODE: FIPS_mode_set\(on\) failed`, class: 'fips-unavailable' },
   { pattern: String.raw`wsems: certificates\.(key_file|client_cert): `, class: 'key-load-error' },
   { pattern: 'TW_USE_KEY_FILE: Error setting the key file', class: 'key-load-error' },

@@ -18,7 +18,7 @@ export const EndpointSpec = z
     ciphers: z.string().optional(),
     /** TLS 1.3 suites, colon-separated (Node `ciphersuites`). */
     ciphersuites: z.string().optional(),
-    /** DHE group size in bits for DHE suites (>= 1024 on Node). */
+    /** DHE group size in bits for DHE suites (>= 1024 on Node; 768, the default, or 1024 on jsse-java7). */
     dhBits: z.number().int().optional(),
     ecdhCurve: z.string().optional(),
     clientAuth: z
@@ -28,7 +28,18 @@ export const EndpointSpec = z
         trust: z.string().min(1),
       })
       .optional(),
+    /** jsse-java7: JSSE suite names enabled, in server order (default: a Java 7 server's list). */
+    jsseSuites: z.array(z.string()).min(1).optional(),
+    /** jsse-java7: Java 7's DH premaster bug (1 in 256 DHE handshakes fail), for soak runs. */
+    leadingZeroBug: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    // Each front honours only its own fields: one it would silently ignore is a scenario error.
+    const foreign = spec.kind === 'jsse-java7' ? (['ciphers', 'ciphersuites', 'ecdhCurve', 'clientAuth'] as const) : (['jsseSuites', 'leadingZeroBug'] as const);
+    for (const field of foreign) {
+      if (spec[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `not a field of a ${spec.kind} endpoint` });
+    }
+  });
 export type EndpointSpec = z.infer<typeof EndpointSpec>;
 export type EndpointSpecInput = z.input<typeof EndpointSpec>;

@@ -29,7 +29,7 @@ const AUTH_OK = /AUTH Message \d+ succeeded/;
 
 /** Platform-side attribution of a failed handshake, from the text the endpoint's TLS stack gave. */
 const ENDPOINT_MAP: Array<[RegExp, FailureClass]> = [
-  [/no shared cipher|no suitable signature|no ciphers available/i, 'no-shared-cipher'],
+  [/no shared cipher|no suitable signature|no ciphers available|no cipher suites in common/i, 'no-shared-cipher'], // OpenSSL, JSSE
   [/peer did not return a certificate|certificate required/i, 'client-cert-required'],
   [/client certificate rejected|certificate verify failed|unknown ca|unable to get (local )?issuer|self.signed certificate|certificate (has )?expired/i, 'client-cert-rejected'],
   [/unsupported protocol|wrong version number|version too low|protocol version|inappropriate fallback/i, 'protocol-version'],

@@ -2,6 +2,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { createSecureContext } from 'node:tls';
+import { checkFipsKey, checkFipsPkcs12 } from './fips.ts';
 import type { ClientCredentials } from './tls-policy.ts';
 
 // Loading the files the `certificates` group names. Every failure is a StartupError whose
@@ -31,16 +32,18 @@ export function loadCaList(path: string): string[] {
 /**
  * The client certificate and its private key (CERT-CLIENT, CERT-KEYFORMAT). `key_file` may be PEM
  * (plain, encrypted PKCS#8, traditional encrypted), `.p8` (PKCS#8 DER or PEM, maybe encrypted) or
- * `.p12`/`.pfx` (PKCS#12 holding the key and possibly the certificate).
+ * `.p12`/`.pfx` (PKCS#12 holding the key and possibly the certificate). With `fips`, the key and a
+ * PKCS#12 file's encryption must be FIPS-approved (the simulated FIPS policy).
  */
 export async function loadClientCredentials(
-  clientCert: string | undefined, keyFile: string | undefined, passphrase: string | undefined,
+  clientCert: string | undefined, keyFile: string | undefined, passphrase: string | undefined, fips = false,
 ): Promise<ClientCredentials | undefined> {
   if (!clientCert && !keyFile) return undefined;
   if (!keyFile) throw new StartupError('wsems: certificates.client_cert: is set but certificates.key_file is not; the certificate needs its private key');
   const keyFail = (why: string) => new StartupError(`wsems: certificates.key_file: cannot load private key ${keyFile}: ${why}`);
   const isP12 = ['.p12', '.pfx'].includes(extname(keyFile).toLowerCase());
-  const loaded = isP12 ? await loadPkcs12(keyFile, passphrase, keyFail) : { key: loadKey(keyFile, passphrase, keyFail), certs: [] };
+  const loaded = isP12 ? await loadPkcs12(keyFile, passphrase, keyFail, fips) : { key: loadKey(keyFile, passphrase, keyFail), certs: [] };
+  if (fips) checkFipsKey(loaded.key, keyFile);
   let cert: string;
   if (clientCert) {
     const certFail = (why: string) => new StartupError(`wsems: certificates.client_cert: cannot load certificate ${clientCert}: ${why}`);
@@ -85,15 +88,19 @@ function keyError(err: unknown, passphrase: string | undefined, format: string):
 }
 
 async function loadPkcs12(
-  path: string, passphrase: string | undefined, fail: (why: string) => StartupError,
+  path: string, passphrase: string | undefined, fail: (why: string) => StartupError, fips: boolean,
 ): Promise<{ key: KeyObject; certs: string[] }> {
   const data = readBytes(path, fail);
   // node-forge is large: load it only for PKCS#12 files, to keep every other start fast.
   const { default: forge } = await import('node-forge');
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
   try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(data.toString('binary')), false, passphrase ?? '');
+    const pfx = forge.asn1.fromDer(data.toString('binary'));
+    // A FIPS module refuses a non-approved algorithm before it gets to the passphrase.
+    if (fips) checkFipsPkcs12(pfx, forge, path);
+    p12 = forge.pkcs12.pkcs12FromAsn1(pfx, false, passphrase ?? '');
   } catch (err) {
+    if (err instanceof StartupError) throw err;
     const msg = errorText(err);
     throw fail(/MAC could not be verified/.test(msg)
       ? `wrong certificates.key_passphrase (PKCS#12 MAC verification failed)`

@@ -4,7 +4,9 @@ import { ConfigError, parseConfigText, type EmsConfig } from '../../harness/ems/
 import { errorText, filePath, loadCaList, loadClientCredentials, StartupError } from './keys.ts';
 import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
 import { opensslText } from './openssl-text.ts';
-import type { ClientCredentials, TlsPolicy } from './tls-policy.ts';
+import { fipsViolation } from './fips.ts';
+import { policyFor, type ClientCredentials, type TlsPolicy } from './tls-policy.ts';
+import type { Flavour } from '../target.ts';
 
 // Everything the EMS checks before it first connects. Each failure is a StartupError whose
 // message is the one log line that says why; the EMS then exits 1.
@@ -12,6 +14,8 @@ import type { ClientCredentials, TlsPolicy } from './tls-policy.ts';
 export interface Settings {
   configFile: string;
   config: EmsConfig;
+  /** The build's TLS policy, or its FIPS policy when config.json enables FIPS. */
+  policy: TlsPolicy;
   /** Clear secrets (decrypted if config.json held `wsems -encrypt` output). Never logged. */
   appKey: string;
   httpPassword: string | undefined;
@@ -22,15 +26,16 @@ export interface Settings {
   httpTls: { cert: Buffer; key: Buffer; passphrase: string | undefined } | undefined;
 }
 
-export async function prepare(configFile: string, policy: TlsPolicy): Promise<Settings> {
+export async function prepare(configFile: string, flavour: Flavour): Promise<Settings> {
   const config = readConfig(configFile);
   const reveal = secretReader(configFile);
   const appKey = reveal('appKey', config.appKey) as string;
   const passphrase = reveal('certificates.key_passphrase', config.certificates.key_passphrase);
   const httpPassword = reveal('http_server.password', config.http_server.password);
 
-  if (config.fips.enabled) {
-    throw new StartupError('wsems: fips.enabled is true but this build has no FIPS-capable OpenSSL (TW_FIPS_MODE_NOT_SUPPORTED); not starting');
+  const policy = policyFor(flavour, config.fips.enabled);
+  if (!policy) {
+    throw new StartupError(`wsems: fips.enabled is true but FIPS mode unavailable in this build (${flavour}: no FIPS module); not starting`);
   }
   const certs = config.certificates;
   const tlsOn = config.ws_connection.encryption === 'ssl';
@@ -42,13 +47,29 @@ export async function prepare(configFile: string, policy: TlsPolicy): Promise<Se
     );
   }
   const ca = certs.cert_chain ? loadCaList(certs.cert_chain) : [];
-  const client = await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase);
-  try {
-    createSecureContext({ ciphers: policy.cipherList(certs), minVersion: policy.minVersion });
-  } catch (err) {
-    throw new StartupError(`TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: ${opensslText(err)} (certificates.cipher_suite)`);
-  }
-  return { configFile, config, appKey, httpPassword, ca, client, httpTls: httpTls(config, configFile) };
+  const client = await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase, policy.fips);
+  checkCipherList(certs, policy);
+  return { configFile, config, policy, appKey, httpPassword, ca, client, httpTls: httpTls(config, configFile) };
+}
+
+/**
+ * SSL_CTX_set_cipher_list at start-up: a cipher_suite OpenSSL cannot use (unparsable, or matching
+ * no suite) is a configuration error; one that leaves no FIPS-approved suite, a FIPS violation.
+ */
+function checkCipherList(certs: EmsConfig['certificates'], policy: TlsPolicy): void {
+  const tryList = (ciphers: string) => {
+    try {
+      createSecureContext({ ciphers, minVersion: policy.minVersion, ...(policy.maxVersion ? { maxVersion: policy.maxVersion } : {}) });
+      return undefined;
+    } catch (err) {
+      return opensslText(err);
+    }
+  };
+  const configured = policy.honoursCipherSuite && certs.cipher_suite ? tryList(certs.cipher_suite) : undefined;
+  if (configured) throw new StartupError(`TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: ${configured} (certificates.cipher_suite)`);
+  const effective = tryList(policy.cipherList(certs));
+  if (effective && policy.fips) throw fipsViolation(`certificates.cipher_suite "${certs.cipher_suite ?? ''}" allows no FIPS-approved TLS 1.2 suite`);
+  if (effective) throw new StartupError(`TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: ${effective} (certificates.cipher_suite)`);
 }
 
 function readConfig(file: string): EmsConfig {

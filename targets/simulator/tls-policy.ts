@@ -7,30 +7,50 @@ import {
   CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, fromNodeName, HOSTNAME_MISMATCH, isChainBuildError,
   signatureAlgorithmOid, WEAK_SIGNATURE_OIDS, type VerifyError,
 } from './x509.ts';
+import { FIPS_CIPHERS, FIPS_GROUPS, FIPS_MIN_KEY_BITS, FIPS_SIGALGS, FIPS_TLS13_SUITES, NOT_FIPS_APPROVED } from './fips.ts';
 
 // What the simulated EMS's TLS layer accepts, per build flavour, and the SDK's certificate
 // checks after the handshake (twTlsClient_ConnectSession: TW_VALIDATE_CERT, then the X509 fields).
 
 type Certificates = EmsConfig['certificates'];
 
-/** The C SDK's TW_SSL_DEFAULT_CIPHER_STRING (the vendor's recommended list). */
+/** The C SDK's TW_SSL_DEFAULT_CIPHER_STRING (the vendor's recommended list): the default cipher_suite. */
 export const RECOMMENDED_CIPHERS = 'ALL:!aNULL:!eNULL:!LOW:!3DES:!MD5:!EXP:!PSK:!DSS:!RC4:!SEED:!ADH:!IDEA:!3DES:!SRP';
+
+/** What an axTLS build offers, whatever cipher_suite says: RSA key exchange with AES-CBC. */
+export const AXTLS_CIPHERS = 'AES128-SHA:AES256-SHA:AES128-SHA256:AES256-SHA256';
 
 export interface TlsPolicy {
   flavour: Flavour;
-  /** OpenSSL cipher list for TLS <= 1.2. TLS 1.3 suites stay on, as with SSL_CTX_set_cipher_list. */
+  /** Named in the start-up log line. */
+  name: string;
+  /** Whether `certificates.cipher_suite` is parsed at all (axTLS ignores it). */
+  honoursCipherSuite: boolean;
+  /**
+   * The `ciphers` option: an OpenSSL list for TLS <= 1.2; TLS 1.3 suites (TLS_*) only where the
+   * policy restricts them, else they stay on, as with SSL_CTX_set_cipher_list.
+   */
   cipherList(certs: Certificates): string;
   minVersion: SecureVersion;
+  maxVersion?: SecureVersion;
+  /** Key exchange groups offered, when the policy restricts them. */
+  ecdhCurve?: string;
+  /** Signature algorithms accepted in the handshake, when the policy restricts them. */
+  sigalgs?: string;
   /** Smallest keys accepted anywhere in the platform's chain, trust anchor included. */
   minKeyBits: { rsa: number; ec: number };
   /** Signature algorithms refused on every certificate of the chain but the trust anchor. */
   weakSignatures: ReadonlySet<string>;
   /** Later EMS releases check the platform host name (switchable); the 2.2.1 SDK does not. */
   hostnameCheck: boolean;
+  /** The simulated FIPS policy: the client key and PKCS#12 encryption are checked too. */
+  fips: boolean;
 }
 
 const OPENSSL: TlsPolicy = {
   flavour: 'openssl',
+  name: 'openssl',
+  honoursCipherSuite: true,
   cipherList: (certs) => certs.cipher_suite || RECOMMENDED_CIPHERS,
   minVersion: 'TLSv1', // the SDK only switches SSLv2/SSLv3 off; OpenSSL's defaults decide the rest
   // OpenSSL security level 2 for the chain (BASE-WEAKKEY, BASE-WEAKSIG). Node runs at level 1
@@ -38,13 +58,42 @@ const OPENSSL: TlsPolicy = {
   minKeyBits: { rsa: 2048, ec: 224 },
   weakSignatures: WEAK_SIGNATURE_OIDS,
   hostnameCheck: true,
+  fips: false,
 };
 
-// axTLS behaviour (cipher_suite ignored, no FIPS) is not modelled yet: it shares the OpenSSL policy.
-const POLICIES: Record<Flavour, TlsPolicy> = { openssl: OPENSSL, axtls: { ...OPENSSL, flavour: 'axtls' } };
+/** axTLS: a fixed suite set (cipher_suite ignored), TLS 1.0 to 1.2, no FIPS. */
+const AXTLS: TlsPolicy = {
+  ...OPENSSL,
+  flavour: 'axtls',
+  name: 'axTLS',
+  honoursCipherSuite: false,
+  cipherList: () => AXTLS_CIPHERS,
+  maxVersion: 'TLSv1.2',
+};
 
-export function policyFor(flavour: Flavour): TlsPolicy {
-  return POLICIES[flavour];
+/**
+ * The simulated FIPS policy (targets/simulator/fips.ts): the SDK's FIPS list, or cipher_suite,
+ * cut down to the approved suites; TLS >= 1.2; NIST curves; SHA-2 signatures; FIPS key sizes.
+ */
+const OPENSSL_FIPS: TlsPolicy = {
+  ...OPENSSL,
+  name: 'simulated FIPS policy (no validated FIPS module)',
+  cipherList: (certs) => `${FIPS_TLS13_SUITES}:${certs.cipher_suite || FIPS_CIPHERS}:${NOT_FIPS_APPROVED}`,
+  minVersion: 'TLSv1.2',
+  ecdhCurve: FIPS_GROUPS,
+  sigalgs: FIPS_SIGALGS,
+  minKeyBits: FIPS_MIN_KEY_BITS,
+  fips: true,
+};
+
+const POLICIES: Record<Flavour, { normal: TlsPolicy; fips?: TlsPolicy }> = {
+  openssl: { normal: OPENSSL, fips: OPENSSL_FIPS },
+  axtls: { normal: AXTLS },
+};
+
+/** The build's policy; with FIPS enabled its FIPS policy, undefined when the build has none. */
+export function policyFor(flavour: Flavour, fipsEnabled = false): TlsPolicy | undefined {
+  return fipsEnabled ? POLICIES[flavour].fips : POLICIES[flavour].normal;
 }
 
 export interface ClientCredentials {
@@ -65,6 +114,9 @@ export function tlsConnectOptions(o: {
     port: o.port,
     ...(isIP(o.host) ? {} : { servername: o.host }),
     minVersion: o.policy.minVersion,
+    ...(o.policy.maxVersion ? { maxVersion: o.policy.maxVersion } : {}),
+    ...(o.policy.ecdhCurve ? { ecdhCurve: o.policy.ecdhCurve } : {}),
+    ...(o.policy.sigalgs ? { sigalgs: o.policy.sigalgs } : {}),
     ciphers: o.policy.cipherList(o.certs),
     ca: o.ca, // [] = an empty trust store: the SDK loads no system roots
     ...(o.client ? { cert: o.client.cert, key: o.client.key } : {}),

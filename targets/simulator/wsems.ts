@@ -1,4 +1,3 @@
-import { Command } from 'commander';
 import type { Server } from 'node:http';
 import type { Flavour } from '../target.ts';
 import { Connector } from './connect.ts';
@@ -7,7 +6,6 @@ import { Logger } from './log.ts';
 import { bindHost, startRest } from './rest.ts';
 import { encryptSecret, keyFilePath, loadOrCreateKey } from './secrets.ts';
 import { prepare } from './startup.ts';
-import { policyFor } from './tls-policy.ts';
 
 // The simulated WS EMS: same command line as the vendor's wsems, same config.json, same log lines.
 // Exit codes: 0 = stopped by SIGTERM/SIGINT (or -encrypt done), 1 = refused to start (config,
@@ -52,7 +50,6 @@ function encrypt(secret: string): never {
 
 async function run(configFile: string): Promise<never> {
   const flavour = flavourFromEnv();
-  const policy = policyFor(flavour);
   const log = new Logger();
   let connector: Connector | undefined;
   let rest: Server | undefined;
@@ -67,7 +64,7 @@ async function run(configFile: string): Promise<never> {
 
   let settings;
   try {
-    settings = await prepare(configFile, policy);
+    settings = await prepare(configFile, flavour);
   } catch (err) {
     if (!(err instanceof StartupError)) throw err;
     log.fatal(err.message);
@@ -75,7 +72,11 @@ async function run(configFile: string): Promise<never> {
   }
   for (const secret of [settings.appKey, settings.httpPassword]) if (secret) log.addSecret(secret);
   log.setLevel(settings.config.logger.level);
-  log.force(`wsems simulator starting: flavour ${flavour}, config ${configFile}`);
+  const { policy } = settings;
+  log.force(`wsems simulator starting: flavour ${flavour}, TLS policy ${policy.name}, config ${configFile}`);
+  if (!policy.honoursCipherSuite && settings.config.certificates.cipher_suite) {
+    log.debug(`certificates.cipher_suite ignored: this build offers its fixed suites ${policy.cipherList(settings.config.certificates)}`);
+  }
   log.debug('appKey: present'); // its value is never logged
 
   const activeConnector = new Connector(settings, policy, log);
@@ -92,11 +93,29 @@ async function run(configFile: string): Promise<never> {
   process.exit(outcome === 'exhausted' ? EXIT.exhausted : EXIT.ok);
 }
 
-const program = new Command('wsems')
-  .description('Simulated ThingWorx WS EMS (the conformance harness stand-in for the vendor executable)')
-  .option('--cfg <file>', 'config.json to run with (vendor spelling: -cfg)', DEFAULT_CONFIG)
-  .option('--encrypt <string>', 'print the encrypted form of an app key, password or passphrase (vendor spelling: -encrypt)')
-  .parse(normaliseArgv(process.argv.slice(2)), { from: 'user' });
-const opts = program.opts<{ cfg: string; encrypt?: string }>();
-if (opts.encrypt !== undefined) encrypt(opts.encrypt);
-await run(opts.cfg);
+/**
+ * The harness always calls `-cfg <file>` or `-encrypt <string>`; those two forms are read here
+ * directly, because loading Commander (it pulls in child_process) is a measurable share of every
+ * start-up. Every other command line goes to Commander, so help, errors and spellings are unchanged.
+ */
+async function parseArgs(args: string[]): Promise<{ cfg: string; encrypt?: string }> {
+  if (args.length === 2 && args[0] === '-cfg') return { cfg: args[1] as string };
+  if (args.length === 2 && args[0] === '-encrypt') return { cfg: DEFAULT_CONFIG, encrypt: args[1] as string };
+  const { Command } = await import('commander');
+  return new Command('wsems')
+    .description('Simulated ThingWorx WS EMS (the conformance harness stand-in for the vendor executable)')
+    .option('--cfg <file>', 'config.json to run with (vendor spelling: -cfg)', DEFAULT_CONFIG)
+    .option('--encrypt <string>', 'print the encrypted form of an app key, password or passphrase (vendor spelling: -encrypt)')
+    .parse(normaliseArgv(args), { from: 'user' })
+    .opts<{ cfg: string; encrypt?: string }>();
+}
+
+async function main(): Promise<never> {
+  const opts = await parseArgs(process.argv.slice(2));
+  if (opts.encrypt !== undefined) encrypt(opts.encrypt);
+  return run(opts.cfg);
+}
+
+// Not a top-level await: the bundle is CommonJS (build.mjs, for V8's code cache). An error
+// escaping main is an unhandled rejection, which ends the process with code 1 just the same.
+void main();
