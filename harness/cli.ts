@@ -8,10 +8,10 @@ import { DEFAULT_EXPECTATIONS_DIR, loadExpectations, type TargetExpectations } f
 import type { Gates } from './report/gates.ts';
 import { readResultsFile, type ResultsFile } from './report/results.ts';
 import { reportRedactor, writeReports } from './report/write.ts';
-import { DEFAULT_INVENTORY, readInventory } from '../targets/inventory.ts';
+import { DEFAULT_INVENTORY, loadTargets, readInventory } from '../targets/inventory.ts';
 
-// `conformance`: the main job (run), the reports again from a saved results.json (report) and the
-// scenario catalogue without mocha (list). Exit codes (docs/reports.md): 0 every result passed,
+// `conformance`: the main job (run), the reports again from a saved results.json (report), the
+// scenario catalogue without mocha (list) and gateways put back after an interrupted run (restore). Exit codes (docs/reports.md): 0 every result passed,
 // was skipped or is a known divergence; 1 conformance failures or a gate not met; 2 broken
 // (infrastructure, or input the harness cannot use) and no failures.
 
@@ -27,8 +27,9 @@ withReportOptions(program
   .option('--target <id...>', 'only these targets of the inventory')
   .option('--scenario <prefix...>', 'only scenarios whose id starts with one of these')
   .option('--jobs <n>', 'scenarios at once (default: CPU count)', positiveInt)
+  .option('--accept-new-host-key', 'first contact with a gateway whose host key the inventory does not pin: accept the key it offers and pin it there')
   .option('--reports <dir>', 'where reports go', 'reports'))
-  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; reports: string } & ReportFlags) => {
+  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; acceptNewHostKey?: boolean; reports: string } & ReportFlags) => {
     const reports = resolve(o.reports);
     // Bad expectation files stop the job before any EMS starts, naming the file and the field.
     const expectations = await catching(async () => {
@@ -44,6 +45,7 @@ withReportOptions(program
       ...(o.target ? { CONFORMANCE_TARGETS: o.target.join(',') } : {}),
       ...(o.scenario ? { CONFORMANCE_SCENARIOS: o.scenario.join(',') } : {}),
       ...(o.jobs ? { CONFORMANCE_JOBS: String(o.jobs) } : {}),
+      ...(o.acceptNewHostKey ? { CONFORMANCE_ACCEPT_NEW_HOST_KEY: '1' } : {}),
     });
     const allureResults = join(reports, 'allure-results');
     await rm(allureResults, { recursive: true, force: true });
@@ -64,6 +66,27 @@ withReportOptions(program
       return { doc, expectations: await loadExpectations(resolve(o.expectations), doc.run.targets.map((t) => t.id)) };
     });
     if (inputs) process.exitCode = await report(inputs.doc, resolve(o.reports ?? dirname(o.results)), inputs.expectations, o);
+  });
+
+program
+  .command('restore')
+  .description('put a gateway back as it was before an interrupted run (replays the restore journal the run left there)')
+  .requiredOption('--target <id...>', 'the targets to restore')
+  .option('--inventory <file>', 'inventory YAML', DEFAULT_INVENTORY)
+  .action(async (o: { target: string[]; inventory: string }) => {
+    const targets = await catching(() => loadTargets(resolve(o.inventory), o.target));
+    for (const t of targets ?? []) {
+      if (!t.restore) {
+        console.error(`${t.id}: nothing to restore (this kind of target changes nothing outside its session directories)`);
+        continue;
+      }
+      try {
+        for (const line of await t.restore()) console.error(`${t.id}: ${line}`);
+      } catch (e) {
+        console.error(`${t.id}: restore failed: ${(e as Error).message}`);
+        process.exitCode = 2;
+      }
+    }
   });
 
 program

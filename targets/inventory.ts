@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { formatIssues } from '../harness/scenario/model.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
 import { LocalTarget } from './local.ts';
+import { gatewayTarget } from './ssh/drivers.ts';
+import { SshLinuxFields, SshWindowsFields } from './ssh/schema.ts';
 import type { Target, TargetProfile } from './target.ts';
 
 // The inventory names the targets of a run (YAML, validated). Passive facts only: drivers act.
@@ -36,8 +38,12 @@ const LocalEntry = z
   })
   .strict();
 
+/** Gateways over SSH (targets/ssh/schema.ts; docs/lab.md has a Linux and a Windows example). */
+const SshLinuxEntry = z.object({ ...SshLinuxFields, ...Profile }).strict();
+const SshWindowsEntry = z.object({ ...SshWindowsFields, ...Profile }).strict();
+
 export const Inventory = z
-  .object({ targets: z.array(z.discriminatedUnion('kind', [LocalEntry])).min(1) })
+  .object({ targets: z.array(z.discriminatedUnion('kind', [LocalEntry, SshLinuxEntry, SshWindowsEntry])).min(1) })
   .strict()
   .refine((inv) => new Set(inv.targets.map((t) => t.id)).size === inv.targets.length, { message: 'target ids must be unique', path: ['targets'] });
 export type Inventory = z.infer<typeof Inventory>;
@@ -63,24 +69,26 @@ export async function readInventory(file: string): Promise<Inventory> {
 }
 
 /** Builds the drivers for the inventory's targets, optionally only the ids asked for. */
-export async function loadTargets(file: string, only: string[] = []): Promise<Target[]> {
+export async function loadTargets(file: string, only: string[] = [], opts: { acceptNewHostKey?: boolean } = {}): Promise<Target[]> {
   const inv = await readInventory(file);
   const unknown = only.filter((id) => !inv.targets.some((t) => t.id === id));
   if (unknown.length) throw new Error(`${file}: no target ${unknown.map((u) => `"${u}"`).join(', ')} (has ${inv.targets.map((t) => t.id).join(', ')})`);
   const base = dirname(file);
-  return inv.targets
-    .filter((t) => only.length === 0 || only.includes(t.id))
-    .map((t) => {
+  const chosen = inv.targets.map((t, index) => ({ t, index })).filter(({ t }) => only.length === 0 || only.includes(t.id));
+  return Promise.all(
+    chosen.map(async ({ t, index }): Promise<Target> => {
       const profile: TargetProfile = {
         flavour: t.flavour,
-        os: 'linux',
+        os: t.kind === 'ssh-windows' ? 'windows' : 'linux',
         capabilities: t.capabilities,
         errorMap: t.errorMap,
         ...(t.emsVersion ? { emsVersion: t.emsVersion } : {}),
       };
+      if (t.kind !== 'local') return gatewayTarget(t, profile, { inventoryFile: file, acceptNewHostKey: opts.acceptNewHostKey ?? false }, `${file}: targets[${index}]`);
       const executable = isAbsolute(t.executable) ? t.executable : resolve(base, t.executable);
       return new LocalTarget({ id: t.id, executable, profile, env: t.env, platformHost: t.platformHost });
-    });
+    }),
+  );
 }
 
 function isRegExp(s: string): boolean {

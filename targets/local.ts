@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { freePort } from './ports.ts';
+import { freePort, releasePort } from './ports.ts';
 import {
   InfrastructureError, type EmsExit, type EmsLine, type EmsProcess, type Target, type TargetProfile, type TargetSession,
 } from './target.ts';
@@ -20,8 +20,8 @@ export interface LocalTargetOptions {
   platformHost?: string;
 }
 
-/** Temp directories of this harness start with this, so a leak check can find them. */
-export const SESSION_PREFIX = 'wsems-session-';
+/** Temp directories of this harness process start with this (its pid: a leak check sees only its own). */
+export const SESSION_PREFIX = `wsems-session-${process.pid}-`;
 const STOP_GRACE_MS = 3000;
 
 export class LocalTarget implements Target {
@@ -50,6 +50,7 @@ export class LocalTarget implements Target {
 
 class LocalSession implements TargetSession {
   readonly #running = new Set<LocalEms>();
+  readonly #ports: number[] = [];
 
   constructor(
     readonly dir: string,
@@ -71,8 +72,10 @@ class LocalSession implements TargetSession {
     return out.split('\n').pop()!.trim();
   }
 
-  restPort(): Promise<number> {
-    return freePort();
+  async restPort(): Promise<number> {
+    const port = await freePort();
+    this.#ports.push(port);
+    return port;
   }
 
   async start(configJson: string): Promise<EmsProcess> {
@@ -93,6 +96,7 @@ class LocalSession implements TargetSession {
 
   async close(): Promise<void> {
     await Promise.all([...this.#running].map((e) => e.stop()));
+    this.#ports.forEach(releasePort);
     await rm(this.dir, { recursive: true, force: true });
   }
 

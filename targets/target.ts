@@ -73,8 +73,20 @@ export interface Target {
   platformHost: string;
   /** Address the harness endpoints bind to so this target can reach them. */
   bindAddress: string;
+  /** Scenarios at once on this target (a gateway runs one EMS: 1); unset = up to --jobs. */
+  concurrency?: number;
+  /** Values the driver holds that no report may show (SSH passwords, key passphrases). */
+  secrets?: string[];
+  /**
+   * Before the target's first scenario (drivers that need it): reach the target, restore what a
+   * crashed run left, check it can run the EMS. Rejects with an InfrastructureError saying why.
+   */
+  connect?(): Promise<void>;
   openSession(scenarioId: string): Promise<TargetSession>;
+  /** After the run: put the target back as it was found. */
   close(): Promise<void>;
+  /** Puts back what an interrupted run left on the target (`npm run restore`); says what it did. */
+  restore?(): Promise<string[]>;
 }
 
 /** Infrastructure failed (not the product): the scenario is BROKEN, not FAILED. */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { closeSharedEndpoints } from '../endpoints/start.ts';
 import { loadCatalogue } from '../pki/build.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import { Redactor } from '../report/redact.ts';
@@ -20,6 +21,8 @@ export interface RunOptions {
   /** Only scenarios whose id starts with one of these (the sanity scenario always runs). */
   scenarios?: string[];
   jobs?: number;
+  /** First contact with gateways whose host key is not pinned yet (default: $CONFORMANCE_ACCEPT_NEW_HOST_KEY=1). */
+  acceptNewHostKey?: boolean;
   reportsDir: string;
   onResult?: (r: ScenarioResult, done: number, total: number) => void;
 }
@@ -54,7 +57,8 @@ export class ConformanceRun {
   }
 
   static async prepare(opts: RunOptions): Promise<ConformanceRun> {
-    const [families, targets] = await Promise.all([loadFamilies(), loadTargets(opts.inventory, opts.only)]);
+    const acceptNewHostKey = opts.acceptNewHostKey ?? process.env.CONFORMANCE_ACCEPT_NEW_HOST_KEY === '1';
+    const [families, targets] = await Promise.all([loadFamilies(), loadTargets(opts.inventory, opts.only, { acceptNewHostKey })]);
     return new ConformanceRun(families, targets, { ...opts, jobs: Math.max(1, opts.jobs ?? cpus().length) });
   }
 
@@ -65,11 +69,18 @@ export class ConformanceRun {
       this.#redactor.add(...Object.values(c.secrets));
       return c;
     });
-    const slot = limiter(this.opts.jobs);
+    // Targets run side by side; each at most its own concurrency (a gateway: one scenario), all at most --jobs.
+    const global = limiter(this.opts.jobs);
     for (const target of this.targets) {
+      this.#redactor.add(...(target.secrets ?? []));
+      const own = limiter(Math.min(target.concurrency ?? this.opts.jobs, this.opts.jobs));
+      const slot: Limiter = (fn) => own(() => global(fn));
+      // A target that cannot be reached or prepared: all its scenarios are BROKEN with the cause.
+      const unusable = (target.connect?.() ?? Promise.resolve()).then(() => undefined, (e: Error) => `target ${target.id} unusable: ${e.message}`);
       const sanityCase = this.cases.find((c) => c.target === target && c.scenario.id === SANITY_ID)!;
-      const gate = this.#schedule(sanityCase, slot, Promise.resolve(undefined));
-      const gateReason = gate.then((r) => (r.status === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
+      const gate = this.#schedule(sanityCase, slot, unusable);
+      const gateReason = Promise.all([unusable, gate]).then(([down, r]) =>
+        down ?? (r.status === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
       for (const c of this.cases) if (c.target === target && c !== sanityCase) this.#schedule(c, slot, gateReason);
     }
   }
@@ -81,11 +92,13 @@ export class ConformanceRun {
     return p;
   }
 
-  /** Waits for every case, writes results.json, closes the targets. */
+  /** Waits for every case, writes results.json, closes the targets and the endpoints' shared JVMs. */
   async finish(): Promise<ResultsFile> {
     this.start();
     const results = await Promise.all(this.cases.map((c) => this.result(c.family.name, c.scenario.id, c.target.id)));
-    await Promise.allSettled(this.targets.map((t) => t.close()));
+    const closed = await Promise.allSettled([...this.targets.map((t) => t.close()), closeSharedEndpoints()]);
+    // A target that could not be put back says so (its restore journal stays for `npm run restore`).
+    for (const c of closed) if (c.status === 'rejected') console.error(`conformance: ${this.#redactor.text((c.reason as Error).message)}`);
     const finishedAt = new Date();
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
     const doc: ResultsFile = {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Endpoint } from '../endpoints/tls-endpoint.ts';
-import { startEndpoint } from '../endpoints/tls-endpoint.ts';
+import { startEndpoint, type Endpoint } from '../endpoints/start.ts';
 import type { Observation } from '../endpoints/observations.ts';
 import { renderConfig } from '../ems/render.ts';
 import { attributeLine } from '../ems/error-map.ts';
@@ -46,10 +45,16 @@ export interface RunContext {
   redactor: Redactor;
 }
 
-/** When the EMS blames the handshake but the platform's side has not been heard yet. */
+/**
+ * When the EMS blames the handshake but the platform's side is never heard: then the refusal is
+ * decided unattributed by this timer, and the result says it ended by a timeout.
+ */
 const HANDSHAKE_GRACE_MS = 1000;
-/** The EMS's REST state may trail its log by a message or two. */
-const REST_POLL = { tries: 40, everyMs: 25 };
+/**
+ * The EMS's REST state may trail its log by a message or two (the simulator and the C SDK bind
+ * after AUTH, then log): asked again at each new log line, else every `everyMs`, for `forMs`.
+ */
+const REST_RECHECK = { everyMs: 25, forMs: 1000 };
 const LOG_EXCERPT = 200;
 
 export async function runScenario(family: string, s: Scenario, target: Target, ctx: RunContext): Promise<ScenarioResult> {
@@ -79,7 +84,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     config = rendered.config;
     ems = await session.start(rendered.json);
     outcome = await awaitVerdict(endpoint, ems, ev, target, s.hangMs);
-    if (outcome.decision.verdict === 'CONNECTED') restConnected = await pollConnected(ems);
+    if (outcome.decision.verdict === 'CONNECTED') restConnected = await checkConnected(ems);
   } catch (e) {
     outcome = { decision: { verdict: 'BROKEN', because: (e as Error).message }, decidedAt: performance.now(), endedBy: 'evidence' };
   } finally {
@@ -136,7 +141,12 @@ function awaitVerdict(endpoint: Endpoint, ems: EmsProcess, ev: Evidence, target:
     ems.onLine((line) => {
       ev.lines.push(line);
       check();
-      if (!done && attributeLine(line.text, errorMap) === 'handshake') timers.push(setTimeout(() => check(true), HANDSHAKE_GRACE_MS));
+      if (!done && attributeLine(line.text, errorMap) === 'handshake') {
+        timers.push(setTimeout(() => {
+          const d = decide(ev, errorMap, true);
+          if (d) finish(d, 'timeout');
+        }, HANDSHAKE_GRACE_MS));
+      }
     });
     ems.onExit((exit: EmsExit) => {
       ev.exit = exit;
@@ -146,12 +156,31 @@ function awaitVerdict(endpoint: Endpoint, ems: EmsProcess, ev: Evidence, target:
   });
 }
 
-async function pollConnected(ems: EmsProcess): Promise<boolean> {
-  for (let i = 0; i < REST_POLL.tries; i++) {
+async function checkConnected(ems: EmsProcess): Promise<boolean> {
+  let lines = 0;
+  let wake: (() => void) | undefined;
+  ems.onLine(() => {
+    lines++;
+    wake?.();
+  });
+  const until = performance.now() + REST_RECHECK.forMs;
+  for (;;) {
+    const seen = lines;
     if (await ems.isConnected().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, REST_POLL.everyMs));
+    if (performance.now() >= until) return false;
+    // A line that came during the request already counts: no waiting for the next one then.
+    if (lines === seen) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, REST_RECHECK.everyMs);
+        wake = done;
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+      });
+    }
   }
-  return false;
 }
 
 function round2(n: number): number {

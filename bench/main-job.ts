@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { formatIssues } from '../harness/scenario/model.ts';
+import { childCpuMs, percentile, processCpuMs, round } from './stats.ts';
+
+// The main job as a user runs it, timed from outside: `conformance run` over the default
+// inventory (every simulator target), in its own process, start-up and report step included.
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+/** What `tsx harness/cli.ts run` runs, without the tsx CLI's own extra wrapper process. */
+export const MAIN_JOB = [process.execPath, '--import', 'tsx', 'harness/cli.ts', 'run'];
+
+// The part of results.json the benchmark reads (harness/report/results.ts writes it).
+const Result = z.looseObject({
+  scenario: z.string(),
+  target: z.string(),
+  status: z.enum(['passed', 'failed', 'skipped', 'broken']),
+  durationMs: z.number(),
+  verdictLatencyMs: z.number().optional(),
+  endedBy: z.enum(['evidence', 'timeout', 'not-run']),
+  actual: z.looseObject({ verdict: z.string(), class: z.string().optional(), because: z.string() }),
+});
+const Results = z.looseObject({
+  run: z.looseObject({
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    durationMs: z.number(),
+    jobs: z.number(),
+    targets: z.array(z.looseObject({ id: z.string() })),
+    summary: z.looseObject({ total: z.number(), passed: z.number(), failed: z.number(), skipped: z.number(), broken: z.number() }),
+  }),
+  results: z.array(Result),
+});
+export type BenchResult = z.infer<typeof Result>;
+
+export interface MainJobRun {
+  command: string;
+  /** undefined: the CLI's default. */
+  jobsAsked: number | undefined;
+  jobs: number;
+  exitCode: number | null;
+  targets: string[];
+  summary: { total: number; passed: number; failed: number; skipped: number; broken: number };
+  /** Results of cases that ran (not skipped as unsupported, not blocked by a failed gate). */
+  scenariosRun: number;
+  wallMs: number;
+  /** User + system time of the job and everything it started. */
+  cpuMs: number | undefined;
+  /** Of which the job's own process (the harness: run loop, endpoints, reports); sampled, so slightly low. */
+  harnessCpuMs: number | undefined;
+  phases: { startUpMs: number; scenariosMs: number; afterMs: number };
+  verdictLatencyMs: { p50: number | undefined; p95: number | undefined; max: number | undefined };
+  /** Results decided by a timer (the hang timeout, or the handshake grace) instead of evidence. */
+  timeoutEnded: string[];
+  /** Refusals no evidence attributed (decided when the EMS exited or the handshake grace ran out). */
+  unattributed: string[];
+  results: BenchResult[];
+  reportsDir: string;
+  log: string;
+}
+
+export async function runMainJob(reportsDir: string, jobs: number | undefined): Promise<MainJobRun> {
+  await rm(reportsDir, { recursive: true, force: true });
+  await mkdir(reportsDir, { recursive: true });
+  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : [])];
+  const log = join(reportsDir, 'main-job.log');
+  const out = createWriteStream(log);
+  const cpu0 = await childCpuMs();
+  const spawnedAt = Date.now();
+  const t0 = performance.now();
+  const child = spawn(MAIN_JOB[0]!, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(out, { end: false });
+  child.stderr.pipe(out, { end: false });
+  // The harness's own CPU time, read while it lives (after its exit only the total is known).
+  let harnessCpuMs: number | undefined;
+  const sampler = setInterval(() => {
+    void processCpuMs(child.pid!).then((ms) => {
+      if (ms !== undefined) harnessCpuMs = Math.max(harnessCpuMs ?? 0, ms);
+    });
+  }, 50);
+  const exitCode = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve)).finally(() => clearInterval(sampler));
+  const wallMs = performance.now() - t0;
+  const exitedAt = spawnedAt + wallMs;
+  const cpu1 = await childCpuMs();
+  out.end();
+
+  const file = join(reportsDir, 'results.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: the main job (exit ${exitCode}, log ${log}) left no readable results: ${(e as Error).message}`);
+  }
+  const parsed = Results.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: ${formatIssues(parsed.error)}`);
+  const { run, results } = parsed.data;
+  const ran = results.filter((r) => r.endedBy !== 'not-run');
+  const latencies = results.flatMap((r) => (r.verdictLatencyMs === undefined ? [] : [r.verdictLatencyMs]));
+  const startedAt = Date.parse(run.startedAt);
+  const finishedAt = Date.parse(run.finishedAt);
+  const id = (r: BenchResult) => `${r.target}/${r.scenario}`;
+  return {
+    command: [...MAIN_JOB.map((a) => (a === process.execPath ? 'node' : a)), ...args.slice(MAIN_JOB.length - 1)].join(' '),
+    jobsAsked: jobs,
+    jobs: run.jobs,
+    exitCode,
+    targets: run.targets.map((t) => t.id),
+    summary: run.summary,
+    scenariosRun: ran.length,
+    wallMs,
+    cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
+    harnessCpuMs,
+    phases: { startUpMs: startedAt - spawnedAt, scenariosMs: finishedAt - startedAt, afterMs: exitedAt - finishedAt },
+    verdictLatencyMs: { p50: round(percentile(latencies, 50), 2), p95: round(percentile(latencies, 95), 2), max: round(percentile(latencies, 100), 2) },
+    timeoutEnded: results.filter((r) => r.endedBy === 'timeout').map(id),
+    unattributed: results.filter((r) => r.actual.verdict === 'REFUSED' && r.actual.class === undefined).map(id),
+    results,
+    reportsDir,
+    log,
+  };
+}

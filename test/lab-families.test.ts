@@ -1,0 +1,77 @@
+import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConformanceRun } from '../harness/scenario/conformance-run.ts';
+import type { ScenarioResult } from '../harness/scenario/run.ts';
+import { describeLab, gateway, harnessProcessesIn, processesIn, workLeftovers } from '../targets/lab/testing.ts';
+
+// The scenario families over real SSH: every family on a gateway where the harness starts the EMS
+// itself and on one where a SysV service owns it (both in parallel, one scenario at a time each),
+// and the reverse tunnel on a third. Afterwards the gateways are as they were found.
+
+const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
+
+await describeLab('the scenario families over SSH (virtual lab)', (lab) => {
+  const proc = gateway(lab, 'process');
+  const service = gateway(lab, 'service');
+  const tunnel = gateway(lab, 'tunnel');
+  let reports: string;
+  let results: ScenarioResult[];
+  let tunnelResults: ScenarioResult[];
+  let serviceConfigBefore: string;
+
+  before(async function () {
+    this.timeout(15 * 60_000);
+    reports = await mkdtemp(join(tmpdir(), 'lab-families-'));
+    serviceConfigBefore = await sha(service.serviceConfig!);
+    const [all, tunnelled] = await Promise.all([
+      ConformanceRun.prepare({ inventory: lab.inventory, only: [proc.id, service.id], reportsDir: join(reports, 'all') }),
+      ConformanceRun.prepare({ inventory: lab.inventory, only: [tunnel.id], reportsDir: join(reports, 'tunnel'), scenarios: ['cert.host', 'secret.app-key', 'client.trusted-pem'] }),
+    ]);
+    const [a, t] = await Promise.all([all.finish(), tunnelled.finish()]);
+    results = a.results;
+    tunnelResults = t.results;
+  });
+  after(() => rm(reports, { recursive: true, force: true }));
+
+  const problems = (rs: ScenarioResult[]) => rs.filter((r) => r.status === 'failed' || r.status === 'broken').map((r) => `${r.target}/${r.scenario}: ${r.status}: ${r.message}`);
+
+  it('every scenario passes on both gateways (skipped only for a capability the lab lacks)', () => {
+    assert.deepEqual(problems(results), []);
+    for (const g of [proc, service]) {
+      const mine = results.filter((r) => r.target === g.id);
+      assert.ok(mine.filter((r) => r.status === 'passed').length > 50, `${g.id} ran the families`);
+      for (const r of mine.filter((x) => x.status === 'skipped')) assert.match(r.message!, /lacks capability/);
+    }
+  });
+
+  it('the tunnelled gateway reaches the endpoints through the reverse tunnel, loopback scenarios included', () => {
+    assert.deepEqual(problems(tunnelResults), []);
+    const ipSan = tunnelResults.find((r) => r.scenario === 'cert.host.ip-san');
+    assert.equal(ipSan?.status, 'passed', 'cert.host.ip-san needs loopback-platform: the tunnel provides it');
+    const sanity = tunnelResults.find((r) => r.scenario === 'baseline.sanity')!;
+    assert.equal((sanity.actual.evidence.config as { ws_servers: Array<{ host: string }> }).ws_servers[0]!.host, 'localhost');
+    assert.equal(results.find((r) => r.target === proc.id && r.scenario === 'cert.host.ip-san')?.status, 'skipped');
+  });
+
+  it('the gateways reach the endpoints by name at the veth address, and encrypt with their own key', () => {
+    const sanity = results.find((r) => r.target === proc.id && r.scenario === 'baseline.sanity')!;
+    assert.equal((sanity.actual.evidence.config as { ws_servers: Array<{ host: string }> }).ws_servers[0]!.host, 'platform.conformance.test');
+    const accepted = sanity.actual.evidence.observations.find((o) => o.kind === 'tcp-accepted') as { remote: string } | undefined;
+    assert.match(accepted!.remote, new RegExp(`^${proc.address.replace(/\./g, '\\.')}:`));
+    assert.equal(results.find((r) => r.target === proc.id && r.scenario === 'secret.app-key-encrypted')?.status, 'passed');
+    return stat(join(proc.installDir, 'dist', 'dp.dat')); // the gateway's own -encrypt key
+  });
+
+  it('leaves the gateways as it found them: no journal, no run directory, no EMS of its own, the service back on its config', async () => {
+    for (const g of [proc, service, tunnel]) {
+      assert.deepEqual(await workLeftovers(g), [], `${g.id} work directory`);
+      assert.deepEqual(await harnessProcessesIn(g), [], `${g.id} processes`);
+    }
+    assert.equal(await sha(service.serviceConfig!), serviceConfigBefore, 'the service config.json is the original again');
+    const ems = (await processesIn(service)).filter((p) => p.cmd.includes(service.serviceConfig!));
+    assert.equal(ems.length, 1, 'the service runs again, on its own config');
+  });
+});
