@@ -8,6 +8,12 @@ describe('Redactor', () => {
     assert.deepEqual(out, { appKey: REDACTED, log: [`AUTH with ${REDACTED}`, 'x'], raw: `{"p":"${REDACTED}"}` });
   });
 
+  it('treats secrets literally and replaces a secret containing another whole', () => {
+    const r = new Redactor().add('a+b(c)*d$', 'inner-secret', 'outer-inner-secret-x');
+    assert.equal(r.text('x a+b(c)*d$ y outer-inner-secret-x z inner-secret'), `x ${REDACTED} y ${REDACTED} z ${REDACTED}`);
+    assert.equal(r.text('ab(c)d'), 'ab(c)d');
+  });
+
   it('removes private-key PEM blocks of any kind', () => {
     const pem = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----';
     assert.equal(new Redactor().text(`key: ${pem} end`), `key: ${REDACTED} end`);

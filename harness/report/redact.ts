@@ -16,6 +16,8 @@ const SECRET_FIELD = /^(app_?key|key_passphrase|passphrase|password|private_?key
 
 export class Redactor {
   readonly #secrets = new Set<string>();
+  /** All secrets as one pattern, longest first (a secret containing another is replaced whole); rebuilt on add. */
+  #pattern: RegExp | undefined;
 
   /** Registers secret values (clear or encrypted); their JSON-escaped forms are covered too. */
   add(...values: Array<string | undefined>): this {
@@ -24,15 +26,19 @@ export class Redactor {
       this.#secrets.add(v);
       const escaped = JSON.stringify(v).slice(1, -1);
       if (escaped !== v) this.#secrets.add(escaped);
+      this.#pattern = undefined;
     }
     return this;
   }
 
   text(s: string): string {
-    let out = s.replace(PRIVATE_KEY_PEM, REDACTED);
-    // Longest first, so a secret that contains another is replaced whole.
-    for (const secret of [...this.#secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
-    return out;
+    const out = s.replace(PRIVATE_KEY_PEM, REDACTED);
+    if (this.#secrets.size === 0) return out;
+    this.#pattern ??= new RegExp(
+      [...this.#secrets].sort((a, b) => b.length - a.length).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
+      'g',
+    );
+    return out.replace(this.#pattern, REDACTED);
   }
 
   /** A deep copy with every string redacted (keys too: a secret could be used as a key). */
