@@ -124,14 +124,8 @@ await describeLab('faults in the virtual lab are BROKEN with their cause', (lab)
   });
 
   /** Runs the certificate family on the gateway (and the healthy one); `fault` strikes once an EMS runs on the gateway. */
-  async function faultMidScenario(fault: () => Promise<void>, onBroken?: () => Promise<void>): Promise<ScenarioResult[]> {
-    const r = await ConformanceRun.prepare({
-      inventory: lab.inventory,
-      only: [gw.id, healthy.id],
-      scenarios: ['cert.'],
-      reportsDir: join(dir, 'reports'),
-      ...(onBroken ? { onResult: (x: ScenarioResult) => void (x.target === gw.id && x.status === 'broken' && onBroken()) } : {}),
-    });
+  async function faultMidScenario(fault: () => Promise<void>): Promise<ScenarioResult[]> {
+    const r = await ConformanceRun.prepare({ inventory: lab.inventory, only: [gw.id, healthy.id], scenarios: ['cert.'], reportsDir: join(dir, 'reports') });
     const finished = r.finish();
     const emsRuns = waitFor(async () => (await harnessProcessesIn(gw)).some((p) => p.cmd.includes('-cfg')));
     await Promise.race([emsRuns, finished.then((d) => { throw new Error(`the run ended before an EMS ran on ${gw.id}: ${d.results[0]?.message}`); })]);
@@ -160,15 +154,22 @@ await describeLab('faults in the virtual lab are BROKEN with their cause', (lab)
     await nothingLeft(gw);
   });
 
-  it('the link dropped mid-scenario: keepalive notices, broken; the gateway restored once the link is back', async function () {
+  it('the link dropped mid-scenario: keepalive notices, broken; `restore` puts the gateway back once the link is back', async function () {
     this.timeout(180_000);
-    let up: Promise<unknown> | undefined;
-    const results = await faultMidScenario(
-      async () => void (await execa('ip', ['link', 'set', gw.hostIf, 'down'])),
-      async () => { up ??= execa('ip', ['link', 'set', gw.hostIf, 'up']); },
-    );
-    await up;
+    let results: ScenarioResult[];
+    try {
+      results = await faultMidScenario(async () => void (await execa('ip', ['link', 'set', gw.hostIf, 'down'])));
+    } finally {
+      await execa('ip', ['link', 'set', gw.hostIf, 'up']);
+    }
     brokenFromFault(results, new RegExp(`SSH connection to ${gw.id} .*failed: Keepalive timeout`));
+    // The gateway ended the harness's session on its own (sshd's ClientAlive), and the EMS with it.
+    await waitFor(async () => (await harnessProcessesIn(gw)).length === 0);
+    // The run could not restore through a dead link: its journal waits for `npm run restore`.
+    assert.ok((await workLeftovers(gw)).includes('journal.json'));
+    const cli = await execa('npx', ['tsx', 'harness/cli.ts', 'restore', '--inventory', lab.inventory, '--target', gw.id], { reject: false });
+    assert.equal(cli.exitCode, 0, cli.stderr);
+    assert.match(cli.stderr, new RegExp(`${gw.id}: journal of .* from .*\n${gw.id}: removed ${esc(gw.workDir)}/runs/`));
     await nothingLeft(gw);
   });
 });

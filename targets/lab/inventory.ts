@@ -25,7 +25,7 @@ export async function labInventory(lab: Lab): Promise<Record<string, unknown>> {
       // The lab's links never lose packets: a silent gateway is a dead one.
       keepalive: { intervalMs: 1000, countMax: 3 },
       connectTimeoutMs: 5000,
-      ems: { installDir: g.installDir, executable: 'bin/wsems', start: start(g) },
+      ems: { installDir: g.installDir, executable: 'bin/wsems', start: g.role === 'service' ? service(g) : { mode: 'process', env: simulator.kind === 'local' ? simulator.env : {} } },
       workDir: g.workDir,
       flavour: simulator.flavour,
       emsVersion: 'simulator',
@@ -34,13 +34,13 @@ export async function labInventory(lab: Lab): Promise<Record<string, unknown>> {
   };
 }
 
-function start(g: LabGateway): Record<string, unknown> {
-  if (g.role !== 'service') return { mode: 'process' };
+/** The service gateway's EMS belongs to its init script, which runs it with the simulator's default flavour. */
+function service(g: LabGateway): Record<string, unknown> {
   return { mode: 'sysv', script: g.initScript, log: g.serviceLog, config: g.serviceConfig };
 }
 
 export async function writeLabInventory(lab: Lab): Promise<string> {
   const header = `# The virtual lab's inventory, written by \`npx tsx targets/lab/lab.ts up\` (${lab.createdAt}).\n# Regenerated on every \`lab up\`; see docs/lab.md.\n`;
-  await writeFile(LAB_INVENTORY, header + stringify(await labInventory(lab), { lineWidth: 0 }));
+  await writeFile(LAB_INVENTORY, header + stringify(await labInventory(lab), { lineWidth: 0, aliasDuplicateObjects: false }));
   return LAB_INVENTORY;
 }

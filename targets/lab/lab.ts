@@ -1,7 +1,8 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError } from 'commander';
 import { execa } from 'execa';
-import { chmod, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chmod, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,21 +23,24 @@ const SIMULATOR = fileURLToPath(new URL('../simulator/', import.meta.url));
 const SSHD = '/usr/sbin/sshd';
 const READY_TRIES = 100; // × 50 ms: sshd binds within a few ms; this only bounds a broken start
 
-async function sh(cmd: string, args: string[], opts: { input?: string } = {}): Promise<string> {
-  const r = await execa(cmd, args, { reject: false, ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' }) });
+async function sh(cmd: string, args: string[]): Promise<string> {
+  const r = await execa(cmd, args, { reject: false, stdin: 'ignore' });
   if (r.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.exitCode}): ${(r.stderr || r.stdout).trim()}`);
   return r.stdout;
 }
 
-async function requireRoot(): Promise<void> {
+function requireRoot(): void {
   if (process.getuid?.() !== 0) throw new Error('the virtual lab creates network namespaces: run it as root (sudo)');
-  if (!(await execa('sh', ['-c', `test -x ${SSHD}`], { reject: false })).failed) return;
-  // Debian's OpenSSH server is what the gateways run; install it where it is missing.
+}
+
+/** Debian's OpenSSH server is what the gateways run; installed where it is missing. */
+async function ensureSshd(): Promise<void> {
+  if (await access(SSHD, constants.X_OK).then(() => true, () => false)) return;
   console.error('lab: installing openssh-server');
   await sh('apt-get', ['update', '-qq']);
   await sh('apt-get', ['install', '-y', '-qq', 'openssh-server']);
-  // Installing it must not leave an sshd listening on the host itself.
-  await execa('sh', ['-c', 'command -v invoke-rc.d >/dev/null && invoke-rc.d ssh stop'], { reject: false });
+  // The package may start an sshd on the host itself; the lab wants none there.
+  await execa('invoke-rc.d', ['ssh', 'stop'], { reject: false });
 }
 
 function sshdConfig(g: Omit<LabGateway, 'hostKey'>): string {
@@ -47,6 +51,9 @@ function sshdConfig(g: Omit<LabGateway, 'hostKey'>): string {
     `PidFile ${g.sshdPidFile}`,
     // Not root's own authorized_keys: the lab must not change the host's accounts.
     `AuthorizedKeysFile ${join(g.dir, 'authorized_keys')}`,
+    // The state may live under any checkout (CI clones anywhere, /tmp included): the key file is
+    // the lab's own, 0600 in a 0700 directory, whatever the modes of the directories above it.
+    'StrictModes no',
     'PermitRootLogin prohibit-password',
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
@@ -141,6 +148,7 @@ async function upGateway(n: number, role: Role, clientPub: string): Promise<LabG
   await mkdir(etc, { recursive: true });
   const platform = role === 'tunnel' ? '' : `${g.platformAddress} ${PLATFORM_NAME}\n`;
   await writeFile(join(etc, 'hosts'), `127.0.0.1 localhost\n::1 localhost ip6-localhost\n${g.address} ${g.id}\n${platform}`);
+  await gatewayPasswd(g, etc);
 
   await startSshd(g);
   if (role === 'service') await sh('ip', ['netns', 'exec', g.netns, g.initScript!, 'start']);
@@ -153,6 +161,21 @@ export async function startSshd(g: Omit<LabGateway, 'hostKey'>): Promise<void> {
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
   await sh('ip', ['netns', 'exec', g.netns, SSHD, '-f', join(g.dir, 'sshd_config'), '-E', join(g.dir, 'sshd.log')]);
   await waitForSsh(g.address, g.sshPort, g.id);
+}
+
+/**
+ * The gateway's own /etc/passwd (`ip netns exec` bind-mounts /etc/netns/<ns>/passwd over it for
+ * sshd and its sessions): root's home is an empty directory of the gateway and its shell /bin/sh,
+ * so a login runs none of the host root's shell start-up files, as on a separate machine.
+ */
+async function gatewayPasswd(g: Omit<LabGateway, 'hostKey'>, etc: string): Promise<void> {
+  const home = join(g.dir, 'root');
+  await mkdir(home, { recursive: true, mode: 0o700 });
+  const passwd = (await readFile('/etc/passwd', 'utf8'))
+    .split('\n')
+    .map((line) => (line.startsWith('root:') ? [...line.split(':').slice(0, 5), home, '/bin/sh'].join(':') : line))
+    .join('\n');
+  await writeFile(join(etc, 'passwd'), passwd, { mode: 0o644 });
 }
 
 /** Stops the gateway's sshd listener (its pid file names it); sessions already open live on. */
@@ -175,7 +198,8 @@ async function waitForSsh(host: string, port: number, id: string): Promise<void>
 }
 
 async function up(count: number): Promise<Lab> {
-  await requireRoot();
+  requireRoot();
+  await ensureSshd();
   await down(); // a lab left from before (even half made) goes first
   await mkdir(LAB_STATE, { recursive: true, mode: 0o700 });
   await chmod(LAB_STATE, 0o700);
@@ -192,7 +216,7 @@ async function up(count: number): Promise<Lab> {
 
 /** Removes every namespace of the lab (and the processes in it), its hosts files and the state. */
 async function down(): Promise<void> {
-  await requireRoot();
+  requireRoot();
   const namespaces = (await sh('ip', ['netns', 'list'])).split('\n').map((l) => l.split(' ')[0]!).filter((n) => /^wsems-gw\d+$/.test(n));
   for (const ns of namespaces) {
     // Only processes inside the lab's own namespaces: its sshd, sessions and EMS services.

@@ -9,7 +9,7 @@ import { formatIssues } from '../../harness/scenario/model.ts';
 
 /**
  * Generated state of a lab that is up: keys, sshd configs, EMS installs, lab.json, the inventory.
- * $WSEMS_LAB_STATE puts it elsewhere (a directory whose parents only root may write: sshd checks).
+ * $WSEMS_LAB_STATE puts it elsewhere.
  */
 export const LAB_STATE = process.env.WSEMS_LAB_STATE ? join(resolve(process.env.WSEMS_LAB_STATE), '/') : fileURLToPath(new URL('./state/', import.meta.url));
 export const LAB_JSON = join(LAB_STATE, 'lab.json');

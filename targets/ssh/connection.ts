@@ -33,6 +33,18 @@ export interface SshOptions {
   onLost?: (reason: string) => void;
 }
 
+export interface ExitStatus {
+  code: number | null;
+  signal: string | null;
+}
+
+/**
+ * A started command. `exited` is tracked from the moment the channel opens: ssh2 may deliver the
+ * exit status and the close in the same packet as the open confirmation, before any later
+ * listener could be attached.
+ */
+export type Spawned = ClientChannel & { readonly exited: Promise<ExitStatus> };
+
 export interface ExecResult {
   code: number | null;
   signal: string | null;
@@ -128,9 +140,8 @@ export class SshConnection {
     const err: Buffer[] = [];
     ch.on('data', (d: Buffer) => out.push(d));
     ch.stderr.on('data', (d: Buffer) => err.push(d));
-    const done = exitOf(ch);
     ch.end(opts.stdin);
-    const { code, signal } = await done;
+    const { code, signal } = await ch.exited;
     return { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
   }
 
@@ -144,9 +155,14 @@ export class SshConnection {
     return r.stdout;
   }
 
-  /** A started command whose streams the caller reads. */
-  spawn(command: string): Promise<ClientChannel> {
-    return this.#channel((cb) => this.client.exec(command, cb), 'run a command');
+  /** A started command whose streams the caller reads (output waits, buffered, until it does). */
+  async spawn(command: string): Promise<Spawned> {
+    let exited: Promise<ExitStatus> | undefined;
+    const ch = await this.#channel((cb) => this.client.exec(command, (e, c) => {
+      if (!e) exited = exitOf(c);
+      cb(e, c);
+    }), 'run a command');
+    return Object.assign(ch, { exited: exited! });
   }
 
   /** A TCP connection made by the gateway to one of its own addresses (its loopback). */
@@ -275,9 +291,9 @@ export class SshConnection {
 }
 
 /** Resolves with the exit status (or the signal, named as Node names them) when the channel closes. */
-export function exitOf(ch: ClientChannel): Promise<{ code: number | null; signal: string | null }> {
+function exitOf(ch: ClientChannel): Promise<ExitStatus> {
   return new Promise((resolve) => {
-    let status: { code: number | null; signal: string | null } = { code: null, signal: null };
+    let status: ExitStatus = { code: null, signal: null };
     ch.on('exit', (code: number | null, signal?: string) => {
       status = { code: typeof code === 'number' ? code : null, signal: signal ? `SIG${signal}` : null };
     });
@@ -311,6 +327,9 @@ function connectError(e: Error & { level?: string; code?: string }, where: strin
       return `${where}: cannot resolve ${opts.host} (${e.code})`;
     case 'ETIMEDOUT':
       return `${where}: no answer (ETIMEDOUT): the gateway is unreachable or down`;
+  }
+  if (/connection lost before handshake/i.test(e.message)) {
+    return `${where}: the connection closed before the SSH handshake: the gateway is unreachable, or its sshd dropped it`;
   }
   if (/timed out while waiting for handshake/i.test(e.message)) {
     return `${where}: no SSH handshake within ${opts.connectTimeoutMs} ms: the gateway is unreachable or down`;

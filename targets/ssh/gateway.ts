@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
-import type { ClientChannel } from 'ssh2';
 import { createInterface } from 'node:readline';
 import {
   InfrastructureError, type EmsExit, type EmsLine, type EmsProcess, type ErrorMapEntry, type PathStyle, type Target, type TargetProfile, type TargetSession,
 } from '../target.ts';
-import { SshConnection, type SshOptions } from './connection.ts';
+import { SshConnection, type Spawned, type SshOptions } from './connection.ts';
 import { pinHostKey } from './host-key.ts';
 import { beginJournal, putBackFiles, readJournal, restoreFromJournal, type Journal, type JournalOps, type JournalPaths } from './journal.ts';
 import type { Platform } from './schema.ts';
@@ -91,7 +90,7 @@ export type Drain = { logSize(): Promise<number>; from: number } | { lastLine: R
  * is reported only once the log up to it has been read (a start-up refusal is in its last line).
  */
 export function managedRun(opts: {
-  follow: ClientChannel;
+  follow: Spawned;
   running(): Promise<boolean>;
   /** The main process's exit code, when the manager knows it. */
   exitCode?(): Promise<number | null>;
@@ -111,14 +110,17 @@ export function managedRun(opts: {
     out.write(d);
     progress?.();
   });
-  opts.follow.once('close', () => {
+  let followEnded = false;
+  // 'end' comes after the last 'data' (unlike the channel's close, which may come first).
+  opts.follow.once('end', () => {
+    followEnded = true;
     out.end();
     progress?.();
   });
   const caughtUp = async (): Promise<void> => {
     const drain = opts.drain;
     const target = 'logSize' in drain ? (await drain.logSize()) - drain.from : 0;
-    const done = () => ('logSize' in drain ? bytes >= target : drain.lastLine.test(tail)) || opts.follow.closed;
+    const done = () => ('logSize' in drain ? bytes >= target : drain.lastLine.test(tail)) || followEnded;
     while (!done()) await new Promise<void>((r) => (progress = r));
     progress = undefined;
   };
@@ -172,7 +174,7 @@ export abstract class GatewayTarget implements Target {
   abstract join(dir: string, ...names: string[]): string;
   /** A command that prints LOCKED and holds the lock until its stdin closes. */
   protected abstract lockCommand(lockFile: string): string;
-  /** A command that exits 0 when the gateway opens a TCP connection to host:port, 1 when it cannot, 100 when it has no tool to try. */
+  /** A command that prints the first line the gateway reads from a TCP connection to host:port; exit 100 when it has no tool to try. */
   protected abstract probeCommand(host: string, port: number): string;
   /** The TCP ports the gateway listens on. */
   protected abstract listeningPorts(conn: SshConnection): Promise<number[]>;
@@ -186,7 +188,7 @@ export abstract class GatewayTarget implements Target {
   protected abstract makePrivateDir(dir: string): Promise<void>;
   protected abstract makeLauncher(conn: SshConnection): Launcher;
   /** Native path in the form putFile returns (`/…` or `C:/…`). */
-  protected abstract reportPath(native: string): string;
+  abstract reportPath(native: string): string;
 
   // --- the Target interface -------------------------------------------------------------------
   /** Before the first scenario: connect, lock, restore a crashed run, check, journal. */
@@ -198,7 +200,7 @@ export abstract class GatewayTarget implements Target {
       await this.#checkExecutable(conn);
       await this.#launcher!.preflight();
       if ('host' in this.config.platform) await this.#probePlatform(conn);
-      this.#journal = await beginJournal(this.#journalOps(conn), this.#journalPaths(), this.id, this.#launcher!.changes);
+      this.#journal = await beginJournal(this.journalOps(conn), this.#journalPaths(), this.id, this.#launcher!.changes);
     } catch (e) {
       await this.#disconnect();
       throw e;
@@ -226,7 +228,7 @@ export abstract class GatewayTarget implements Target {
       });
     }
     try {
-      await restoreFromJournal(this.#journalOps(conn!), this.#journalPaths(), this.#journal);
+      await restoreFromJournal(this.journalOps(conn!), this.#journalPaths(), this.#journal);
       this.#journal = undefined;
     } finally {
       await this.#disconnect();
@@ -284,10 +286,6 @@ export abstract class GatewayTarget implements Target {
     await conn.run(this.removeTreeCommand(dir), `remove ${dir}`);
   }
 
-  toReport(native: string): string {
-    return this.reportPath(native);
-  }
-
   async #open(): Promise<SshConnection> {
     this.#lost = undefined;
     const conn = await SshConnection.open({
@@ -332,22 +330,23 @@ export abstract class GatewayTarget implements Target {
         if (out.join('').includes('LOCKED')) resolve(true);
       });
       ch.stderr.on('data', (d: Buffer) => out.push(d.toString()));
-      ch.once('close', () => resolve(false));
+      void ch.exited.then(() => resolve(false));
     });
     if (!locked) {
       throw new InfrastructureError(`${this.id}: the gateway is busy: another harness run holds ${lockFile}${out.join('').trim() ? ` (${out.join('').trim()})` : ''}`);
     }
     return {
-      release: () =>
-        new Promise<void>((resolve) => {
-          ch.once('close', () => resolve());
-          ch.end();
-        }),
+      // EOF ends the holder on the gateway; a lost connection has ended it already.
+      release: async () => {
+        if (conn.lost) return;
+        ch.end();
+        await ch.exited;
+      },
     };
   }
 
   async #restoreIfJournaled(conn: SshConnection): Promise<string[]> {
-    const ops = this.#journalOps(conn);
+    const ops = this.journalOps(conn);
     const journal = await readJournal(ops, this.#journalPaths()).catch((e: Error) => {
       throw new InfrastructureError(`${this.id}: ${e.message}`);
     });
@@ -361,20 +360,23 @@ export abstract class GatewayTarget implements Target {
     if (r.code !== 0) throw new InfrastructureError(`${this.id}: the EMS executable ${this.config.executable} is missing or cannot run on the gateway${said(r.stdout + r.stderr)}`);
   }
 
-  /** The gateway must reach the endpoints' address before any verdict can mean anything. */
+  /**
+   * The gateway must reach the endpoints' address before any verdict can mean anything. The
+   * listener sends a token: reading it back proves the gateway reached this listener, not just
+   * some port.
+   */
   async #probePlatform(conn: SshConnection): Promise<void> {
-    const server = createServer((s) => s.destroy());
+    const token = `wsems-probe-${randomBytes(8).toString('hex')}`;
+    const server = createServer((s) => s.end(`${token}\n`));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) => reject(new InfrastructureError(`${this.id}: cannot listen on ${this.bindAddress} (platform.bind in ${this.config.inventoryFile}): ${e.message}`)));
       server.listen(0, this.bindAddress, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
-    let accepted = false;
-    server.on('connection', () => (accepted = true));
     try {
       const r = await conn.exec(this.probeCommand(this.platformHost, port));
       if (r.code === 100) return; // no tool on the gateway to try with: the sanity scenario will tell
-      if (r.code !== 0 || !accepted) {
+      if (!r.stdout.includes(token)) {
         throw new InfrastructureError(
           `${this.id}: the gateway cannot reach the harness's endpoints at ${this.platformHost}:${port} (this host's ${this.bindAddress})${said(r.stdout + r.stderr)}; ` +
             `check the route and platform in ${this.config.inventoryFile}, or use platform: { tunnel: reverse }`,
@@ -393,7 +395,7 @@ export abstract class GatewayTarget implements Target {
     };
   }
 
-  #journalOps(conn: SshConnection): JournalOps {
+  journalOps(conn: SshConnection): JournalOps {
     const p = (native: string) => this.sftpPath(native);
     return {
       readFile: (path) => conn.readFile(p(path)),
@@ -407,10 +409,6 @@ export abstract class GatewayTarget implements Target {
       clearRuns: async () => (await conn.run(this.clearRunsCommand(this.join(this.config.workDir, 'runs')), 'clear earlier runs')).split(/\r?\n/).filter(Boolean),
       ...(this.#launcher?.service ? { service: this.#launcher.service } : {}),
     };
-  }
-
-  journalOps(conn: SshConnection): JournalOps {
-    return this.#journalOps(conn);
   }
 }
 
@@ -429,7 +427,7 @@ class GatewaySession implements TargetSession {
   async putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string> {
     const path = this.target.join(this.dir, name);
     await this.conn.writeFile(this.target.sftpPath(path), content, opts?.secret ? 0o600 : 0o644);
-    return this.target.toReport(path);
+    return this.target.reportPath(path);
   }
 
   encrypt(secret: string): Promise<string> {
@@ -443,7 +441,7 @@ class GatewaySession implements TargetSession {
   async start(configJson: string): Promise<EmsProcess> {
     const configPath = this.launcher.configPath(this.dir);
     await this.conn.writeFile(this.target.sftpPath(configPath), configJson, 0o600);
-    if (this.target.platformHost === 'localhost') {
+    if ('tunnel' in this.target.config.platform) {
       // Reverse tunnel: each platform port the EMS will dial on its loopback leads back here.
       const ports = new Set((JSON.parse(configJson) as { ws_servers: Array<{ port: number }> }).ws_servers.map((s) => s.port));
       for (const port of ports) this.#tunnels.push(await this.conn.forwardIn(port, { host: this.target.bindAddress, port }));

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
 import { InfrastructureError } from '../target.ts';
-import { exitOf, type SshConnection } from './connection.ts';
+import type { SshConnection } from './connection.ts';
 import { exitCodeOf, GatewayTarget, managedRun, STOP_GRACE_MS, type Drain, type GatewayConfig, type Launcher, type RemoteRun, type ServiceControl } from './gateway.ts';
-import { CLEAR_RUNS, emsProcessScript, FOLLOW, HOLD_LOCK, KILL_IF_OURS, listeningPorts, PROBE_TCP, shCommand, shQuote } from './posix.ts';
+import { CLEAR_RUNS, emsProcessScript, FOLLOW, HOLD_LOCK, KILL_IF_OURS, listeningPorts, PROBE_TCP, shCommand, shExports, shQuote } from './posix.ts';
 import type { LinuxStart } from './schema.ts';
 
 // A Linux gateway over SSH: POSIX sh commands, SFTP paths as they are, and three ways the EMS
@@ -24,7 +24,7 @@ export class SshLinuxTarget extends GatewayTarget {
     return posix.join(dir, ...names);
   }
 
-  protected reportPath(native: string): string {
+  reportPath(native: string): string {
     return native;
   }
 
@@ -43,7 +43,8 @@ export class SshLinuxTarget extends GatewayTarget {
   }
 
   protected encryptCommand(secret: string): string {
-    return shCommand(`cd "$1" && shift && ${this.#exports()}exec "$@"`, [this.config.installDir, this.config.executable, '-encrypt', secret]);
+    const env = this.startMode.mode === 'process' ? this.startMode.env : {};
+    return shCommand(`cd "$1" && shift && ${shExports(env)}exec "$@"`, [this.config.installDir, this.config.executable, '-encrypt', secret]);
   }
 
   protected removeTreeCommand(dir: string): string {
@@ -68,11 +69,6 @@ export class SshLinuxTarget extends GatewayTarget {
     const config = posix.isAbsolute(s.config) ? s.config : posix.join(this.config.installDir, s.config);
     return new ServiceLauncher(conn, config, s.mode === 'systemd' ? systemdCommands(s.unit) : sysvCommands(s.script, posix.isAbsolute(s.log) ? s.log : posix.join(this.config.installDir, s.log)));
   }
-
-  #exports(): string {
-    const env = this.startMode.mode === 'process' ? this.startMode.env : {};
-    return Object.entries(env).map(([k, v]) => `export ${k}=${shQuote(v)}; `).join('');
-  }
 }
 
 /** The harness starts `<exe> -cfg <session>/config.json` over SSH; it dies with the channel. */
@@ -93,7 +89,7 @@ class ProcessLauncher implements Launcher {
 
   async start(sessionDir: string, configPath: string): Promise<RemoteRun> {
     const ch = await this.conn.spawn(shCommand(emsProcessScript(this.env), [sessionDir, this.executable, '-cfg', configPath]));
-    const exit = exitOf(ch);
+    const exit = ch.exited;
     return {
       streams: [ch, ch.stderr],
       exit,
@@ -162,7 +158,7 @@ export function sysvCommands(script: string, log: string): ServiceCommands {
 }
 
 /** A service owns the EMS: the install's config.json is swapped (journaled), the service restarted. */
-export class ServiceLauncher implements Launcher {
+class ServiceLauncher implements Launcher {
   readonly changes: string[];
   readonly service: ServiceControl;
   #stoppedByUs = false;
@@ -195,7 +191,14 @@ export class ServiceLauncher implements Launcher {
     if (!this.#stoppedByUs) await this.service.stop();
     const { command, drain } = await this.cmds.follow(this.conn);
     const follow = await this.conn.spawn(command);
-    await this.service.start();
+    this.#stoppedByUs = false; // from here it may run with this scenario's config until stopped
+    try {
+      await this.service.start();
+    } catch (e) {
+      follow.end();
+      await this.service.stop().then(() => (this.#stoppedByUs = true), () => undefined);
+      throw e;
+    }
     const exitCode = this.cmds.exitCode;
     return managedRun({
       follow,

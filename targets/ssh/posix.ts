@@ -30,6 +30,11 @@ exec "$@"`;
 export const FOLLOW = `token=$1; shift
 ${untilEof('"$token"')}`;
 
+/** `export K='v'; …` for an environment (names are validated by the inventory schema). */
+export function shExports(env: Record<string, string>): string {
+  return Object.entries(env).map(([k, v]) => `export ${k}=${shQuote(v)}; `).join('');
+}
+
 /** Starts the EMS ($2…) in its session directory ($1), records its pid there, ends it with the channel. */
 export function emsProcessScript(env: Record<string, string>): string {
   return [
@@ -37,7 +42,7 @@ export function emsProcessScript(env: Record<string, string>): string {
     `[ -x "$1" ] || { echo "harness: the EMS executable $1 is missing or not executable on this gateway" >&2; exit 127; }`,
     'cd "$dir" || exit 127',
     'echo $$ > "$dir/ems.pid"',
-    ...Object.entries(env).map(([k, v]) => `export ${k}=${shQuote(v)}`),
+    shExports(env),
     untilEof('"$dir"'),
   ].join('\n');
 }
@@ -72,11 +77,11 @@ exit 0`;
 export const HOLD_LOCK = `command -v flock >/dev/null 2>&1 || { echo "flock is missing on the gateway (util-linux or busybox)" >&2; exit 2; }
 exec flock -w 10 "$1" sh -c 'echo LOCKED; exec cat >/dev/null'`;
 
-/** Exit 0 when the gateway opens a TCP connection to $1:$2; 100 when it has no tool to try. */
+/** Prints the first line the gateway reads from a TCP connection to $1:$2; exit 100 when it has no tool to try. */
 export const PROBE_TCP = `host=$1; port=$2
-if command -v bash >/dev/null 2>&1; then
-  if command -v timeout >/dev/null 2>&1; then timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port"; else bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port"; fi
-elif command -v nc >/dev/null 2>&1; then nc -z -w 5 "$host" "$port"
+t=''; command -v timeout >/dev/null 2>&1 && t='timeout 5'
+if command -v bash >/dev/null 2>&1; then $t bash -c 'exec 3<>"/dev/tcp/$0/$1" && head -n 1 <&3' "$host" "$port"
+elif command -v nc >/dev/null 2>&1; then nc -w 5 "$host" "$port" </dev/null | head -n 1
 else exit 100
 fi`;
 

@@ -25,12 +25,15 @@ catch { [Console]::Error.WriteLine('locked by another process'); exit 1 }
 $f.Close()`;
 }
 
+/** Prints the first line read from a TCP connection to host:port (the harness's probe listener sends a token). */
 export function probeScript(host: string, port: number): string {
   return `$c = New-Object System.Net.Sockets.TcpClient
 $t = $c.ConnectAsync(${psQuote(host)}, ${port})
 try { $ok = $t.Wait(5000) } catch { [Console]::Error.WriteLine($_.Exception.InnerException.Message); exit 1 }
-$c.Close()
-if (-not $ok) { [Console]::Error.WriteLine('timed out'); exit 1 }`;
+if (-not $ok) { [Console]::Error.WriteLine('timed out'); exit 1 }
+$c.ReceiveTimeout = 5000
+(New-Object System.IO.StreamReader($c.GetStream())).ReadLine()
+$c.Close()`;
 }
 
 export const LISTENING_PORTS_SCRIPT = `[System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpListeners() | ForEach-Object { $_.Port }`;
@@ -156,7 +159,7 @@ export class SshWindowsTarget extends GatewayTarget {
     return win32.join(windowsNative(dir), ...names);
   }
 
-  protected reportPath(native: string): string {
+  reportPath(native: string): string {
     return windowsForward(native);
   }
 
@@ -248,7 +251,13 @@ class WindowsServiceLauncher implements Launcher {
     const size = async () => Number((await ps(this.conn, fileSizeScript(this.log), `read the size of ${this.log}`)).trim()) || 0;
     const offset = await size();
     const ch = await follow(this.conn, this.log, offset);
-    await this.service.start();
+    try {
+      await this.service.start();
+    } catch (e) {
+      ch.close();
+      await this.service.stop().catch(() => undefined); // never left running on a scenario's config
+      throw e;
+    }
     return managedRun({
       follow: ch,
       running: this.service.running,

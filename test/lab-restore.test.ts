@@ -1,0 +1,89 @@
+import { strict as assert } from 'node:assert';
+import { execa, type ResultPromise } from 'execa';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConformanceRun } from '../harness/scenario/conformance-run.ts';
+import { describeLab, gateway, harnessProcessesIn, processesIn, waitFor, workLeftovers } from '../targets/lab/testing.ts';
+
+// Gateways are borrowed, not owned: the harness is SIGKILLed in the middle of scenarios that
+// have uploaded private keys to one gateway and swapped the EMS service's config.json on another.
+// The crash leaves them changed (that is what the journal on each gateway is for); the next run,
+// or `npm run restore`, puts them back exactly: the original config.json, the service running on
+// it, no key, no run directory, no journal, no EMS of the harness's own.
+
+const CLI = fileURLToPath(new URL('../harness/cli.ts', import.meta.url));
+const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
+
+await describeLab('restoring gateways after the harness was killed', (lab) => {
+  const proc = gateway(lab, 'process');
+  const service = gateway(lab, 'service');
+  let reports: string;
+  let original: string;
+  before(async () => {
+    reports = await mkdtemp(join(tmpdir(), 'lab-restore-'));
+    original = await sha(service.serviceConfig!);
+  });
+  after(() => rm(reports, { recursive: true, force: true }));
+
+  /** Starts a real harness run (one node process) and SIGKILLs it once both gateways are mid-scenario with secrets on them. */
+  async function crashMidScenario(): Promise<void> {
+    const child: ResultPromise = execa('node', ['--import', 'tsx', CLI, 'run', '--inventory', lab.inventory, '--target', proc.id, service.id, '--scenario', 'client.key', '--reports', reports], { reject: false, stdio: 'ignore' });
+    const keysOnGateway = async () => (await runFiles(proc.workDir)).some((f) => /\.(key|p8|p12)$|\.enc\.pem$/.test(f)) && (await harnessProcessesIn(proc)).length > 0;
+    const serviceSwapped = async () => (await sha(service.serviceConfig!)) !== original;
+    await Promise.race([
+      waitFor(async () => (await keysOnGateway()) && (await serviceSwapped())),
+      child.then((r) => { throw new Error(`the run ended before it was killed (exit ${r.exitCode})`); }),
+    ]);
+    child.kill('SIGKILL');
+    assert.equal((await child).signal, 'SIGKILL');
+  }
+
+  async function assertCrashed(): Promise<void> {
+    assert.ok((await workLeftovers(proc)).includes('journal.json'), 'the killed run left its journal on the process gateway');
+    assert.ok((await runFiles(proc.workDir)).some((f) => /\.(key|p8|p12)$|\.enc\.pem$/.test(f)), 'and a key in a run directory');
+    assert.ok((await workLeftovers(service)).includes('journal.json'), 'and on the service gateway');
+    assert.notEqual(await sha(service.serviceConfig!), original, "the service's config.json is still the scenario's");
+    // The EMS the harness started itself ended with its SSH session; the service's did not.
+    await waitFor(async () => (await harnessProcessesIn(proc)).length === 0);
+  }
+
+  async function assertRestored(): Promise<void> {
+    for (const g of [proc, service]) {
+      assert.deepEqual(await workLeftovers(g), [], `${g.id}: no journal, no run directory (no key) left`);
+      assert.deepEqual(await harnessProcessesIn(g), [], `${g.id}: no EMS of the harness's own`);
+    }
+    assert.equal(await sha(service.serviceConfig!), original, "the service's own config.json is back, byte for byte");
+    const ems = (await processesIn(service)).filter((p) => p.cmd.includes(`-cfg ${service.serviceConfig}`));
+    assert.equal(ems.length, 1, 'the service runs again, on its own config.json');
+  }
+
+  it('the next run finds the journals and restores the gateways first', async function () {
+    this.timeout(180_000);
+    await crashMidScenario();
+    await assertCrashed();
+    const next = await ConformanceRun.prepare({ inventory: lab.inventory, only: [proc.id, service.id], scenarios: ['baseline.sanity'], reportsDir: reports });
+    const doc = await next.finish();
+    for (const r of doc.results) assert.equal(r.status, 'passed', `${r.target}/${r.scenario}: ${r.message}`);
+    await assertRestored();
+  });
+
+  it('`npm run restore` puts the gateways back by hand', async function () {
+    this.timeout(180_000);
+    await crashMidScenario();
+    await assertCrashed();
+    const r = await execa('node', ['--import', 'tsx', CLI, 'restore', '--inventory', lab.inventory, '--target', proc.id, service.id], { reject: false });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`${service.id}: restored ${service.serviceConfig!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n${service.id}: started .* again`));
+    await assertRestored();
+  });
+});
+
+/** Every file under a gateway's run directories. */
+async function runFiles(workDir: string): Promise<string[]> {
+  const runs = join(workDir, 'runs');
+  const dirs = await readdir(runs).catch(() => [] as string[]);
+  return (await Promise.all(dirs.map(async (d) => (await readdir(join(runs, d)).catch(() => [] as string[])).map((f) => join(d, f))))).flat();
+}
