@@ -3,9 +3,10 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { EmsEvents } from './ems-events.ts';
 import { freePort, releasePort } from './ports.ts';
 import {
-  InfrastructureError, type EmsExit, type EmsLine, type EmsProcess, type Target, type TargetProfile, type TargetSession,
+  InfrastructureError, type EmsProcess, type Target, type TargetProfile, type TargetSession,
 } from './target.ts';
 
 // Drives any wsems-compatible executable on the harness host: the simulator by default, or a
@@ -107,28 +108,18 @@ class LocalSession implements TargetSession {
   }
 }
 
-class LocalEms implements EmsProcess {
-  readonly #lines: EmsLine[] = [];
-  readonly #lineListeners: Array<(l: EmsLine) => void> = [];
-  readonly #exitListeners: Array<(e: EmsExit) => void> = [];
-  #exit?: EmsExit;
+class LocalEms extends EmsEvents implements EmsProcess {
   readonly #done: Promise<void>;
   constructor(
     private readonly child: ResultPromise,
     private readonly restPort: number,
   ) {
+    super();
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (text) => {
-        const line = { at: performance.now(), text };
-        this.#lines.push(line);
-        this.#lineListeners.forEach((l) => l(line));
-      });
+      createInterface({ input: stream }).on('line', (text) => this.emitLine(text));
     }
-    this.#done = child.then((r) => {
-      this.#exit = { at: performance.now(), code: r.exitCode ?? null, signal: r.signal ?? null };
-      this.#exitListeners.forEach((l) => l(this.#exit!));
-    });
+    this.#done = child.then((r) => this.emitExit(r.exitCode ?? null, r.signal ?? null));
   }
 
   /** Rejects with an InfrastructureError when the executable cannot be started at all. */
@@ -139,16 +130,6 @@ class LocalEms implements EmsProcess {
     });
   }
 
-  onLine(listener: (l: EmsLine) => void): void {
-    this.#lines.forEach(listener);
-    this.#lineListeners.push(listener);
-  }
-
-  onExit(listener: (e: EmsExit) => void): void {
-    if (this.#exit) listener(this.#exit);
-    else this.#exitListeners.push(listener);
-  }
-
   async isConnected(): Promise<boolean> {
     const res = await fetch(`http://127.0.0.1:${this.restPort}/Thingworx/Things/LocalEms/Properties/isConnected`);
     const body = (await res.json()) as { rows?: Array<{ isConnected?: unknown }> };
@@ -156,7 +137,7 @@ class LocalEms implements EmsProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.#exit) return;
+    if (this.exited) return;
     const pid = this.child.pid;
     if (pid !== undefined) signalGroup(pid, 'SIGTERM');
     const timer = setTimeout(() => pid !== undefined && signalGroup(pid, 'SIGKILL'), STOP_GRACE_MS);

@@ -3,8 +3,9 @@ import { createServer, type AddressInfo } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import {
-  InfrastructureError, type EmsExit, type EmsLine, type EmsProcess, type ErrorMapEntry, type PathStyle, type Target, type TargetProfile, type TargetSession,
+  InfrastructureError, type EmsProcess, type ErrorMapEntry, type PathStyle, type Target, type TargetProfile, type TargetSession,
 } from '../target.ts';
+import { EmsEvents } from '../ems-events.ts';
 import { SshConnection, type Spawned, type SshOptions } from './connection.ts';
 import { pinHostKey } from './host-key.ts';
 import { beginJournal, putBackFiles, readJournal, restoreFromJournal, type Journal, type JournalOps, type JournalPaths } from './journal.ts';
@@ -465,11 +466,7 @@ class GatewaySession implements TargetSession {
 }
 
 /** An EMS on a gateway, as the run loop sees it. */
-export class RemoteEms implements EmsProcess {
-  readonly #lines: EmsLine[] = [];
-  readonly #lineListeners: Array<(l: EmsLine) => void> = [];
-  readonly #exitListeners: Array<(e: EmsExit) => void> = [];
-  #exit?: EmsExit;
+export class RemoteEms extends EmsEvents implements EmsProcess {
   #stopping?: Promise<void>;
 
   constructor(
@@ -478,31 +475,21 @@ export class RemoteEms implements EmsProcess {
     private readonly restPort: number,
     private readonly target: GatewayTarget,
   ) {
+    super();
     target.track(this);
     for (const stream of run.streams) {
       // CRLF-safe: a Windows EMS ends its lines with \r\n.
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => this.#line(text.replace(/\r$/, '')));
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => this.emitLine(text.replace(/\r$/, '')));
     }
     void run.exit.then(({ code, signal }) => {
-      this.#exit = { at: performance.now(), code, signal };
-      this.#exitListeners.forEach((l) => l(this.#exit!));
+      this.emitExit(code, signal);
       target.untrack(this);
     });
   }
 
   /** The connection died under a running EMS: that is evidence of infrastructure failure. */
   lostConnection(reason: string): void {
-    if (!this.#exit) this.#line(`${HARNESS_LINE}${reason}`);
-  }
-
-  onLine(listener: (l: EmsLine) => void): void {
-    this.#lines.forEach(listener);
-    this.#lineListeners.push(listener);
-  }
-
-  onExit(listener: (e: EmsExit) => void): void {
-    if (this.#exit) listener(this.#exit);
-    else this.#exitListeners.push(listener);
+    if (!this.exited) this.emitLine(`${HARNESS_LINE}${reason}`);
   }
 
   async isConnected(): Promise<boolean> {
@@ -529,12 +516,6 @@ export class RemoteEms implements EmsProcess {
   stop(): Promise<void> {
     this.#stopping ??= this.target.lostReason ? Promise.resolve() : this.run.stop();
     return this.#stopping;
-  }
-
-  #line(text: string): void {
-    const line = { at: performance.now(), text };
-    this.#lines.push(line);
-    this.#lineListeners.forEach((l) => l(line));
   }
 }
 

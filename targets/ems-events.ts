@@ -1,0 +1,37 @@
+import type { EmsExit, EmsLine } from './target.ts';
+
+/**
+ * The event half of an EmsProcess, shared by every driver: lines and the exit are kept, so a
+ * listener that subscribes late still sees everything from the start.
+ */
+export abstract class EmsEvents {
+  readonly #lines: EmsLine[] = [];
+  readonly #lineListeners: Array<(l: EmsLine) => void> = [];
+  readonly #exitListeners: Array<(e: EmsExit) => void> = [];
+  #exit?: EmsExit;
+
+  onLine(listener: (l: EmsLine) => void): void {
+    this.#lines.forEach(listener);
+    this.#lineListeners.push(listener);
+  }
+
+  onExit(listener: (e: EmsExit) => void): void {
+    if (this.#exit) listener(this.#exit);
+    else this.#exitListeners.push(listener);
+  }
+
+  protected get exited(): boolean {
+    return this.#exit !== undefined;
+  }
+
+  protected emitLine(text: string): void {
+    const line = { at: performance.now(), text };
+    this.#lines.push(line);
+    this.#lineListeners.forEach((l) => l(line));
+  }
+
+  protected emitExit(code: number | null, signal: string | null): void {
+    this.#exit = { at: performance.now(), code, signal };
+    this.#exitListeners.forEach((l) => l(this.#exit!));
+  }
+}
