@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { formatIssues } from '../harness/scenario/model.ts';
+import { parseYamlFile } from '../harness/yaml-input.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
 import { LocalTarget } from './local.ts';
 import { gatewayTarget } from './ssh/drivers.ts';
@@ -56,16 +55,7 @@ export async function readInventory(file: string): Promise<Inventory> {
   } catch (e) {
     throw new Error(`${file}: cannot read the inventory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (e) {
-    const where = e instanceof YAMLParseError && e.linePos ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
-    throw new Error(`${file}${where}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
-  }
-  const parsed = Inventory.safeParse(raw);
-  if (!parsed.success) throw new Error(`${file}: ${formatIssues(parsed.error)}`);
-  return parsed.data;
+  return parseYamlFile(text, file, Inventory);
 }
 
 /** Builds the drivers for the inventory's targets, optionally only the ids asked for. */

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { formatIssues } from '../scenario/model.ts';
+import { parseYamlFile } from '../yaml-input.ts';
 import type { ScenarioResult } from '../scenario/run.ts';
 import { FAILURE_CLASSES } from '../scenario/requirements.ts';
 import type { Status } from '../scenario/verdict.ts';
@@ -73,16 +72,8 @@ export async function loadExpectations(dir: string, targetIds: readonly string[]
       }
       throw new Error(`${path}: cannot read the expectations (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    let raw: unknown;
-    try {
-      raw = parseYaml(text);
-    } catch (e) {
-      const where = e instanceof YAMLParseError && e.linePos ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
-      throw new Error(`${path}${where}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
-    }
-    const parsed = ExpectationsFile.safeParse(raw);
-    if (!parsed.success) throw new Error(`${path}: ${formatIssues(parsed.error)}`);
-    const entries = parsed.data ?? {};
+    const data = parseYamlFile(text, path, ExpectationsFile);
+    const entries = data ?? {};
     const unknown = scenarioIds ? Object.keys(entries).filter((s) => !scenarioIds.has(s)) : [];
     if (unknown.length) throw new Error(`${path}: ${unknown.join(', ')}: no such scenario in the catalogue (renamed or removed? update the list)`);
     out.set(id, { file, entries });

@@ -4,7 +4,7 @@ import { closeSharedEndpoints } from '../endpoints/start.ts';
 import { loadCatalogue } from '../pki/build.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import { Redactor } from '../report/redact.ts';
-import { summarise, writeResults, type ResultsFile } from '../report/results.ts';
+import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile } from '../report/results.ts';
 import { loadTargets } from '../../targets/inventory.ts';
 import type { Target } from '../../targets/target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
@@ -102,7 +102,7 @@ export class ConformanceRun {
     const finishedAt = new Date();
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
     const doc: ResultsFile = {
-      format: 1,
+      format: RESULTS_FORMAT,
       harness: { name: pkg.name, version: pkg.version, node: process.version },
       run: {
         startedAt: this.#startedAt.toISOString(),
