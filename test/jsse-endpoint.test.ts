@@ -78,7 +78,7 @@ async function ourJvms(): Promise<number[]> {
   const found: number[] = [];
   for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmd.includes('JsseFront.java')) continue;
+    if (!cmd.includes('JsseFront')) continue;
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     if (ppid === process.pid) found.push(Number(pid));
