@@ -110,12 +110,13 @@ async function parseArgs(args: string[]): Promise<{ cfg: string; encrypt?: strin
     .opts<{ cfg: string; encrypt?: string }>();
 }
 
-async function main(): Promise<never> {
-  const opts = await parseArgs(process.argv.slice(2));
+/**
+ * The command line after the program name. Called by what build.mjs generates (the start-up
+ * snapshot's main, or the launcher); nothing runs when the bundle is only loaded. An error escaping
+ * it is an unhandled rejection, which ends the process with code 1 just the same.
+ */
+export async function main(args: string[]): Promise<never> {
+  const opts = await parseArgs(args);
   if (opts.encrypt !== undefined) encrypt(opts.encrypt);
   return run(opts.cfg);
 }
-
-// Not a top-level await: the bundle is CommonJS (build.mjs, for V8's code cache). An error
-// escaping main is an unhandled rejection, which ends the process with code 1 just the same.
-void main();
