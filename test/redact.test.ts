@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { REDACTED, Redactor } from '../harness/report/redact.ts';
+import { alternation, REDACTED, Redactor } from '../harness/report/redact.ts';
 
 describe('Redactor', () => {
   it('replaces registered secrets and their JSON-escaped forms everywhere in a value', () => {
@@ -21,5 +21,32 @@ describe('Redactor', () => {
 
   it('ignores values too short to be a secret so ordinary words survive', () => {
     assert.equal(new Redactor().add('abc', undefined).text('abc'), 'abc');
+  });
+
+  it('matches the longest of secrets sharing a prefix, wherever one ends, with every special character literal', () => {
+    const secrets = ['wsems-sim:AAAA', 'wsems-sim:AAAAB', 'wsems-sim:AB', 'x.y*z', 'a|b', '[q]', 'back\\slash/'];
+    const re = new RegExp(alternation(secrets), 'g');
+    assert.deepEqual('wsems-sim:AAAABx wsems-sim:AAAAC wsems-sim:ABC wsems-sim:A'.match(re), ['wsems-sim:AAAAB', 'wsems-sim:AAAA', 'wsems-sim:AB']);
+    assert.deepEqual('x.y*z xyyz a|b ab [q] q back\\slash/'.match(re), ['x.y*z', 'a|b', '[q]', 'back\\slash/']);
+    assert.equal('anything'.match(new RegExp(alternation([]), 'g')), null);
+  });
+
+  it('redacts every one of many secrets added one by one, and a later one containing an earlier whole', () => {
+    const r = new Redactor();
+    const keys = Array.from({ length: 37 }, (_, i) => `scenario-${i}-app-key-${(i * 7919).toString(36)}`);
+    for (const k of keys) {
+      r.add(k);
+      assert.equal(r.text(`AUTH ${k};`), `AUTH ${REDACTED};`);
+    }
+    assert.equal(r.text(keys.join(' ')), keys.map(() => REDACTED).join(' '));
+    r.add(`outer-${keys[5]}-outer`);
+    assert.equal(r.text(`x outer-${keys[5]}-outer ${keys[5]} ${keys[36]}`), `x ${REDACTED} ${REDACTED} ${REDACTED}`);
+  });
+
+  it('keeps up with secrets added after a first use', () => {
+    const r = new Redactor().add('first-secret');
+    assert.equal(r.text('first-secret second-secret'), `${REDACTED} second-secret`);
+    r.add('second-secret');
+    assert.equal(r.text('first-secret second-secret'), `${REDACTED} ${REDACTED}`);
   });
 });

@@ -1,5 +1,6 @@
 import Mocha from 'mocha';
 import { fileURLToPath } from 'node:url';
+import { ResultsWriter } from '../report/allure-writer.ts';
 
 // Runs the conformance suite through mocha in this process, with allure-mocha writing
 // allure-results (serial mode: its parallel mode writes nothing under mocha 12).
@@ -9,7 +10,7 @@ const SPEC = fileURLToPath(new URL('./conformance.spec.ts', import.meta.url));
 export async function runConformanceSuite(opts: { allureResultsDir: string }): Promise<number> {
   const mocha = new Mocha({
     reporter: 'allure-mocha',
-    reporterOptions: { resultsDir: opts.allureResultsDir, extraReporters: 'spec' },
+    reporterOptions: { resultsDir: opts.allureResultsDir, extraReporters: 'spec', writer: new ResultsWriter(opts.allureResultsDir) },
     timeout: 0,
   });
   mocha.addFile(SPEC);

@@ -16,29 +16,44 @@ const SECRET_FIELD = /^(app_?key|key_passphrase|passphrase|password|private_?key
 
 export class Redactor {
   readonly #secrets = new Set<string>();
-  /** All secrets as one pattern, longest first (a secret containing another is replaced whole); rebuilt on add. */
-  #pattern: RegExp | undefined;
+  /**
+   * The secrets in groups, each matched by one pattern (see alternation), sized like a binary
+   * counter's bits: an add compiles O(log n) secrets on average instead of every one (a run adds
+   * secrets scenario by scenario, and recompiling them all each time grew with the square of the
+   * run). No secret contains one of another group, so group by group replaces what one pattern would.
+   */
+  #groups: Array<{ secrets: string[]; pattern?: RegExp }> = [];
 
   /** Registers secret values (clear or encrypted); their JSON-escaped forms are covered too. */
   add(...values: Array<string | undefined>): this {
     for (const v of values) {
       if (!v || v.length < MIN_SECRET) continue;
-      this.#secrets.add(v);
-      const escaped = JSON.stringify(v).slice(1, -1);
-      if (escaped !== v) this.#secrets.add(escaped);
-      this.#pattern = undefined;
+      this.#insert(v);
+      this.#insert(JSON.stringify(v).slice(1, -1));
     }
     return this;
   }
 
+  #insert(secret: string): void {
+    if (this.#secrets.has(secret)) return;
+    const overlaps = [...this.#secrets].some((x) => x.includes(secret) || secret.includes(x));
+    this.#secrets.add(secret);
+    if (overlaps) {
+      // One pattern for all: a secret containing another must be matched whole, longest first.
+      this.#groups = [{ secrets: [...this.#secrets] }];
+      return;
+    }
+    let group = { secrets: [secret] };
+    while (this.#groups.length > 0 && this.#groups.at(-1)!.secrets.length <= group.secrets.length) {
+      group = { secrets: [...this.#groups.pop()!.secrets, ...group.secrets] };
+    }
+    this.#groups.push(group);
+  }
+
   text(s: string): string {
-    const out = s.replace(PRIVATE_KEY_PEM, REDACTED);
-    if (this.#secrets.size === 0) return out;
-    this.#pattern ??= new RegExp(
-      [...this.#secrets].sort((a, b) => b.length - a.length).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'),
-      'g',
-    );
-    return out.replace(this.#pattern, REDACTED);
+    let out = s.replace(PRIVATE_KEY_PEM, REDACTED);
+    for (const group of this.#groups) out = out.replace((group.pattern ??= new RegExp(alternation(group.secrets), 'g')), REDACTED);
+    return out;
   }
 
   /** A deep copy with every string redacted (keys too: a secret could be used as a key). */
@@ -53,6 +68,35 @@ export class Redactor {
     }
     return v;
   }
+}
+
+/**
+ * The strings as one regular expression that matches the longest of them at a position (a secret
+ * containing another is replaced whole), factored as a trie: a run registers a few hundred secrets,
+ * many with a common prefix (the encrypted forms), and a flat a|b|c… tries each of them at every
+ * character of every string the reports write.
+ */
+export function alternation(strings: Iterable<string>): string {
+  interface Node { next: Map<string, Node>; end: boolean }
+  const root: Node = { next: new Map(), end: false };
+  for (const s of strings) {
+    let node = root;
+    for (const ch of s) {
+      let child = node.next.get(ch);
+      if (!child) node.next.set(ch, (child = { next: new Map(), end: false }));
+      node = child;
+    }
+    node.end = true;
+  }
+  const escape = (ch: string) => ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const pattern = (node: Node): string => {
+    const branches = [...node.next].map(([ch, child]) => escape(ch) + pattern(child));
+    if (branches.length === 0) return '';
+    // Greedy: a longer secret wins over one that ends here.
+    const group = branches.length === 1 ? branches[0]! : `(?:${branches.join('|')})`;
+    return node.end ? `(?:${group})?` : group;
+  };
+  return pattern(root) || '(?!)';
 }
 
 /** Writes an artifact through the redactor, to a temp name then renamed, so a reader never sees half a file. */

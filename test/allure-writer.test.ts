@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ResultsWriter } from '../harness/report/allure-writer.ts';
+
+describe('allure-results writer', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = join(await mkdtemp(join(tmpdir(), 'allure-writer-')), 'allure-results');
+  });
+  afterEach(() => rm(join(dir, '..'), { recursive: true, force: true }));
+
+  it('writes results, containers, attachments and properties under the names allure reads, no temporary file left', async () => {
+    const w = new ResultsWriter(dir);
+    w.writeResult({ uuid: 'r1', name: 'case' } as Parameters<ResultsWriter['writeResult']>[0]);
+    w.writeGroup({ uuid: 'g1', children: ['r1'] } as Parameters<ResultsWriter['writeGroup']>[0]);
+    w.writeAttachment('a1-attachment.txt', Buffer.from('evidence\n'));
+    const src = join(dir, '..', 'log.txt');
+    await writeFile(src, 'ems log\n');
+    w.writeAttachmentFromPath('a2-attachment.txt', src);
+    w.writeEnvironmentInfo({ target: 'simulator', 'odd key': 'a=b' });
+
+    assert.deepEqual((await readdir(dir)).sort(), ['a1-attachment.txt', 'a2-attachment.txt', 'environment.properties', 'g1-container.json', 'r1-result.json']);
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'r1-result.json'), 'utf8')), { uuid: 'r1', name: 'case' });
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'g1-container.json'), 'utf8')), { uuid: 'g1', children: ['r1'] });
+    assert.equal(await readFile(join(dir, 'a1-attachment.txt'), 'utf8'), 'evidence\n');
+    assert.equal(await readFile(join(dir, 'a2-attachment.txt'), 'utf8'), 'ems log\n');
+    assert.match(await readFile(join(dir, 'environment.properties'), 'utf8'), /^target=simulator$/m);
+  });
+
+  it('a second write of a name replaces the first', async () => {
+    const w = new ResultsWriter(dir);
+    w.writeGlobals('globals.json', { attachments: [], errors: [] } as Parameters<ResultsWriter['writeGlobals']>[1]);
+    w.writeGlobals('globals.json', { attachments: [], errors: [{ message: 'x', timestamp: 1 }] } as Parameters<ResultsWriter['writeGlobals']>[1]);
+    assert.deepEqual(await readdir(dir), ['globals.json']);
+    assert.equal(JSON.parse(await readFile(join(dir, 'globals.json'), 'utf8')).errors.length, 1);
+  });
+});
