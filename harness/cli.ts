@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { loadFamilies } from './scenario/families.ts';
 import { runConformanceSuite } from './mocha/run-mocha.ts';
+import { AllureGenerator } from './report/allure-generate.ts';
 import { DEFAULT_EXPECTATIONS_DIR, loadExpectations, type TargetExpectations } from './report/divergences.ts';
 import type { Gates } from './report/gates.ts';
 import { readResultsFile, type ResultsFile } from './report/results.ts';
@@ -50,9 +51,10 @@ withReportOptions(program
     const allureResults = join(reports, 'allure-results');
     await rm(allureResults, { recursive: true, force: true });
     await rm(join(reports, 'results.json'), { force: true });
+    const allure = new AllureGenerator();
     if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults }))) === undefined) return;
     const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
-    if (doc) process.exitCode = await report(doc, reports, expectations, o);
+    if (doc) process.exitCode = await report(doc, reports, expectations, o, allure);
   });
 
 withReportOptions(program
@@ -123,9 +125,9 @@ interface ReportFlags {
 }
 
 /** Writes every report, prints where each went and why the exit code is what it is; returns it. */
-async function report(doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags): Promise<number> {
+async function report(doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags, allure?: AllureGenerator): Promise<number> {
   const gates: Gates = { ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}), ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}) };
-  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: await reportRedactor(doc.run.inventory), ...(o.history ? { history: resolve(o.history) } : {}) });
+  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: await reportRedactor(doc.run.inventory), ...(o.history ? { history: resolve(o.history) } : {}), ...(allure ? { allure } : {}) });
   const c = r.outcome.counts;
   for (const a of r.artifacts) console.error(`  ${a.what.padEnd(18)} ${a.path}`);
   for (const p of r.problems) console.error(`  not written: ${p}`);

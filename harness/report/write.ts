@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCatalogue } from '../pki/build.ts';
 import { readInventory } from '../../targets/inventory.ts';
-import { generateAllureReport } from './allure-generate.ts';
+import { type AllureGenerator, generateAllureReport } from './allure-generate.ts';
 import { applyDivergences, type TargetExpectations } from './divergences.ts';
 import { evaluate, type Gates, type RunOutcome } from './gates.ts';
 import { junitXml } from './junit.ts';
@@ -21,6 +21,8 @@ export interface ReportOptions {
   /** Persistent Allure history file (JSONL); without it the report has no history. */
   history?: string;
   redactor: Redactor;
+  /** A generator started ahead (it loads Allure while the run goes on); else one is started here. */
+  allure?: AllureGenerator;
 }
 
 export interface Artifact {
@@ -65,7 +67,7 @@ export async function writeReports(input: ResultsFile, o: ReportOptions): Promis
       outputDir: at('allure-report'),
       name: `WS EMS conformance: ${doc.run.targets.map((t) => t.id).join(', ')}`,
       ...(o.history ? { history: o.history } : {}),
-    });
+    }, o.allure);
     artifacts.push({ what: 'Allure results', path: allureResults }, { what: 'Allure report', path: index });
   } catch (e) {
     problems.push(`Allure report: ${(e as Error).message}`);

@@ -1,0 +1,61 @@
+import { strict as assert } from 'node:assert';
+import { execa } from 'execa';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AllureGenerator, generateAllureReport } from '../harness/report/allure-generate.ts';
+
+// The Allure report engine in its own process, started ahead of the work (a real Allure 3 run).
+
+const MODULE = fileURLToPath(new URL('../harness/report/allure-generate.ts', import.meta.url));
+
+describe('Allure report generator', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'allure-generate-'));
+    await mkdir(join(dir, 'results'));
+    for (const [uuid, status] of [['a1', 'passed'], ['b2', 'failed']] as const) {
+      await writeFile(join(dir, 'results', `${uuid}-result.json`), JSON.stringify({
+        uuid, historyId: uuid, name: `case ${uuid}`, fullName: `family case ${uuid}`, status, stage: 'finished', start: 1, stop: 2,
+        labels: [{ name: 'epic', value: 'certificates' }, { name: 'feature', value: 'CERT-VALIDATE' }],
+        steps: [], attachments: [], parameters: [], links: [],
+      }));
+    }
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('started ahead, writes one self-contained index.html with the results and the categories in allure-results', async () => {
+    const generator = new AllureGenerator();
+    const index = await generator.generate({ resultsDir: join(dir, 'results'), outputDir: join(dir, 'report'), name: 'unit run' });
+    assert.equal(index, join(dir, 'report', 'index.html'));
+    const html = await readFile(index, 'utf8');
+    assert.match(html, /"data\/test-results\/[^"]+\.json","[A-Za-z0-9+/=]+"/, 'the data files are embedded');
+    assert.ok(!(await readdir(join(dir, 'report'))).includes('data'), 'no separate data directory');
+    const names = JSON.parse(await readFile(join(dir, 'results', 'categories.json'), 'utf8')) as Array<{ name: string }>;
+    assert.deepEqual(names.map((c) => c.name), ['Infrastructure problems (broken: not the product)', 'Conformance failures (the EMS deviates)']);
+  });
+
+  it('a report it cannot make is an error naming the generator and what it said', async () => {
+    // A history file under a plain file: Allure cannot read or write it.
+    const history = join(dir, 'results', 'a1-result.json', 'history.jsonl');
+    await assert.rejects(
+      generateAllureReport({ resultsDir: join(dir, 'results'), outputDir: join(dir, 'report'), name: 'unit run', history }),
+      /^Error: the Allure report generator exited with 1: .*ENOTDIR/s,
+    );
+  });
+
+  it('one never handed work neither holds up the end of the process that started it nor outlives it', async () => {
+    const r = await execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+      `const { AllureGenerator } = await import(${JSON.stringify(MODULE)}); const g = new AllureGenerator(); console.log(g.pid);`], { timeout: 20_000 });
+    const pid = Number(r.stdout.trim());
+    assert.ok(pid > 0);
+    // Its stdin closed with its parent: it ends by itself (it may still be loading Allure).
+    const deadline = Date.now() + 20_000;
+    while (await readFile(`/proc/${pid}/cmdline`, 'utf8').then((c) => c.includes('allure-worker'), () => false)) {
+      assert.ok(Date.now() < deadline, `the generator ${pid} outlived its parent`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+});
