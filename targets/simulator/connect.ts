@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import type { ClientOptions, PerMessageDeflateOptions, WebSocket } from 'ws';
+import WebSocket, { type ClientOptions, type PerMessageDeflateOptions } from 'ws';
 import { authBody, bindBody, Code, decodeMessage, encodeMessage, NO_SESSION, type Message } from '../../harness/endpoints/alwayson.ts';
 import type { Logger } from './log.ts';
 import { opensslText } from './openssl-text.ts';
@@ -24,7 +24,6 @@ export class Connector {
   private channel: Channel | undefined;
   private wake: (() => void) | undefined;
   private requestId = 0;
-  private WebSocket: typeof WebSocket | undefined;
 
   constructor(
     private readonly settings: Settings,
@@ -34,9 +33,6 @@ export class Connector {
 
   /** Connects and stays connected; resolves 'exhausted' when connect_retries attempts all failed. */
   async run(): Promise<'exhausted' | 'stopped'> {
-    // Loaded here, not at the top: nothing of ws (nor the node:http it loads) runs before main,
-    // so the simulator's start-up snapshot (build.mjs) holds no state of those modules.
-    this.WebSocket = (await import('ws')).default;
     const { connect_retries: retries, connect_retry_interval: interval } = this.settings.config.ws_connection;
     let left = retries;
     while (!this.stopped) {
@@ -175,7 +171,7 @@ export class Connector {
   private upgrade(socket: Socket, host: string, port: number, tlsOn: boolean): WebSocket {
     const { ws_connection: cfg } = this.settings.config;
     const urlHost = host.includes(':') ? `[${host}]` : host;
-    return new this.WebSocket!(`${tlsOn ? 'wss' : 'ws'}://${urlHost}:${port}${WS_PATH}`, {
+    return new WebSocket(`${tlsOn ? 'wss' : 'ws'}://${urlHost}:${port}${WS_PATH}`, {
       // The socket that already passed the certificate checks (typed as net.createConnection's overloads).
       createConnection: (() => socket) as unknown as ClientOptions['createConnection'],
       headers: {
@@ -262,7 +258,7 @@ class Channel {
   }
 
   request(msg: Message, timeoutMs: number): Promise<Message | 'timeout' | 'closed'> {
-    if (this.ws.readyState !== this.ws.OPEN) return Promise.resolve('closed');
+    if (this.ws.readyState !== WebSocket.OPEN) return Promise.resolve('closed');
     return new Promise((resolve) => {
       const finish = (reply: Message | 'timeout' | 'closed') => {
         clearTimeout(timer);
