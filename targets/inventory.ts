@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { parseYamlFile } from '../harness/yaml-input.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
 import { LocalTarget } from './local.ts';
-import { gatewayTarget } from './ssh/drivers.ts';
 import { SshLinuxFields, SshWindowsFields } from './ssh/schema.ts';
 import type { Target, TargetProfile } from './target.ts';
 
@@ -74,7 +73,11 @@ export async function loadTargets(file: string, only: string[] = [], opts: { acc
         errorMap: t.errorMap,
         ...(t.emsVersion ? { emsVersion: t.emsVersion } : {}),
       };
-      if (t.kind !== 'local') return gatewayTarget(t, profile, { inventoryFile: file, acceptNewHostKey: opts.acceptNewHostKey ?? false }, `${file}: targets[${index}]`);
+      if (t.kind !== 'local') {
+        // Loaded for gateways only: ssh2 and the drivers are a tenth of a simulator run's start-up.
+        const { gatewayTarget } = await import('./ssh/drivers.ts');
+        return gatewayTarget(t, profile, { inventoryFile: file, acceptNewHostKey: opts.acceptNewHostKey ?? false }, `${file}: targets[${index}]`);
+      }
       const executable = isAbsolute(t.executable) ? t.executable : resolve(base, t.executable);
       return new LocalTarget({ id: t.id, executable, profile, env: t.env, platformHost: t.platformHost });
     }),
