@@ -74,6 +74,9 @@ export class ConformanceRun {
     for (const target of this.targets) {
       this.#redactor.add(...(target.secrets ?? []));
       const own = limiter(Math.min(target.concurrency ?? this.opts.jobs, this.opts.jobs));
+      // A scenario gives its --jobs place back once decided: stopping its EMS and cleaning up is
+      // mostly waiting, and the next scenario can use the CPU meanwhile. The target's own place
+      // (a gateway's one) is held to the end, its restore included.
       const slot: Limiter = (fn) => own(() => global(fn));
       // A target that cannot be reached or prepared: all its scenarios are BROKEN with the cause.
       const unusable = (target.connect?.() ?? Promise.resolve()).then(() => undefined, (e: Error) => `target ${target.id} unusable: ${e.message}`);
@@ -125,7 +128,7 @@ export class ConformanceRun {
       if ('invalid' in s) return notRun(c, s.invalid);
       if (blocked) return notRun(c, blocked);
       const catalogue = await this.#catalogue!;
-      return slot(() => runScenario(c.family.name, s, c.target, { catalogue, redactor: this.#redactor }));
+      return slot((decided) => runScenario(c.family.name, s, c.target, { catalogue, redactor: this.#redactor, decided }));
     }).catch((e: Error) => notRun(c, `harness error: ${e.message}`)).then((r) => {
       this.opts.onResult?.(r, ++this.#done, this.cases.length);
       return r;
@@ -157,7 +160,8 @@ function key(family: string, scenario: string, target: string): string {
   return `${family}\u0000${scenario}\u0000${target}`;
 }
 
-type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+/** A task holds its place until it ends, or until it calls release() (then the next one starts). */
+type Limiter = <T>(fn: (release: () => void) => Promise<T>) => Promise<T>;
 
 /** At most n tasks at once, started in the order they asked. */
 function limiter(n: number): Limiter {
@@ -173,7 +177,16 @@ function limiter(n: number): Limiter {
   };
   return (fn) =>
     new Promise((resolve, reject) => {
-      queue.push(() => fn().then(resolve, reject).finally(() => { active--; next(); }));
+      queue.push(() => {
+        let held = true;
+        const release = () => {
+          if (!held) return;
+          held = false;
+          active--;
+          next();
+        };
+        fn(release).then(resolve, reject).finally(release);
+      });
       next();
     });
 }

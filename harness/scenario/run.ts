@@ -43,6 +43,8 @@ export interface ScenarioResult {
 export interface RunContext {
   catalogue: Catalogue;
   redactor: Redactor;
+  /** Called once the verdict is taken, before the EMS is stopped and the scenario cleaned up. */
+  decided?: () => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   } catch (e) {
     outcome = { decision: { verdict: 'BROKEN', because: (e as Error).message }, decidedAt: performance.now(), endedBy: 'evidence' };
   } finally {
+    ctx.decided?.();
     await Promise.allSettled([ems?.stop()]);
     await Promise.allSettled([session?.close(), endpoint?.close()]);
   }
