@@ -603,6 +603,12 @@ describe('simulated WS EMS (built executable)', function () {
     assert.equal(await sim.stop('SIGTERM'), 0);
   });
 
+  it('runs as it was built whatever NODE_OPTIONS the harness was given (the start-up snapshot loads only under its own V8 settings)', async function () {
+    const r = spawnSync(BIN, ['-encrypt', APP_KEY], { env: { ...simEnv(join(dir, 'node-options-dp.dat')), NODE_OPTIONS: '--max-old-space-size=4096 --stack-size=2000' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(decryptSecret(r.stdout.trim(), readKey(join(dir, 'node-options-dp.dat'))), APP_KEY);
+  });
+
   it('-encrypt: concurrent first uses create one key file that decrypts every output', async function () {
     const keyFile = join(dir, 'race-dp.dat');
     const outputs = await Promise.all(Array.from({ length: 6 }, () => new Promise<string>((resolve, reject) => {

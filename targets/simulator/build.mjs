@@ -153,12 +153,14 @@ function writeSnapshot(bundleCode) {
   };
   try {
     writeFileSync(join(work, 'entry.cjs'), snapshotEntry(bundleCode));
-    const made = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', join(work, 'entry.cjs')], { encoding: 'utf8', timeout: 60_000 });
+    // Built, checked and (bin/wsems) run without NODE_OPTIONS: a snapshot only loads under the V8 settings it was built with.
+    const { NODE_OPTIONS: _, ...env } = process.env;
+    const made = spawnSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', join(work, 'entry.cjs')], { encoding: 'utf8', timeout: 60_000, env });
     if (made.status !== 0 || !existsSync(blob)) return failed(`node --build-snapshot exited ${made.status ?? made.signal}: ${made.stderr.trim().slice(-500)}`);
     const check = spawnSync(process.execPath, ['--snapshot-blob', blob, '--', '-encrypt', 'snapshot-check'], {
       encoding: 'utf8',
       timeout: 30_000,
-      env: { ...process.env, WSEMS_SIM_KEYFILE: join(work, 'dp.dat') },
+      env: { ...env, WSEMS_SIM_KEYFILE: join(work, 'dp.dat') },
     });
     if (check.status !== 0 || !check.stdout.startsWith('wsems-sim-')) return failed(`the snapshot's -encrypt check exited ${check.status ?? check.signal}: ${check.stderr.trim().slice(-500)}`);
     writeAtomically(join(dist, SNAPSHOT), readFileSync(blob));
