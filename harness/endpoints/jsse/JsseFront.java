@@ -1,5 +1,6 @@
-// The Java 7 platform's TLS front, played by the real JSSE of the JDK on this machine. Run
-// without a build step as `java <options> JsseFront.java`; the options (jvm.ts) give JSSE Java 7's
+// The Java 7 platform's TLS front, played by the real JSSE of the JDK on this machine. One source
+// file, no build tool: jvm.ts compiles it once per source into node_modules/.cache (or runs it with
+// `java <options> JsseFront.java` where javac is missing); the options (jvm.ts) give JSSE Java 7's
 // ephemeral DH size and re-enable what Java 7 allowed (java7.security).
 //
 // The harness starts one such JVM and drives it with JSON lines:
