@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -143,8 +144,14 @@ class LocalEms extends EmsEvents implements EmsProcess {
   }
 
   async isConnected(): Promise<boolean> {
-    const res = await fetch(`http://127.0.0.1:${this.restPort}/Thingworx/Things/LocalEms/Properties/isConnected`);
-    const body = (await res.json()) as { rows?: Array<{ isConnected?: unknown }> };
+    // node:http rather than fetch: the one request per connected scenario, without loading undici.
+    const text = await new Promise<string>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: this.restPort, path: '/Thingworx/Things/LocalEms/Properties/isConnected', agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body)).on('error', reject);
+      }).on('error', reject);
+    });
+    const body = JSON.parse(text) as { rows?: Array<{ isConnected?: unknown }> };
     return body.rows?.[0]?.isConnected === true;
   }
 
