@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { loadFamilies } from './scenario/families.ts';
 import { runConformanceSuite } from './mocha/run-mocha.ts';
-import { AllureGenerator } from './report/allure-generate.ts';
+import { AllureGenerator, allureReportName } from './report/allure-generate.ts';
 import { DEFAULT_EXPECTATIONS_DIR, loadExpectations, type TargetExpectations } from './report/divergences.ts';
 import type { Gates } from './report/gates.ts';
 import { readResultsFile, type ResultsFile } from './report/results.ts';
@@ -33,12 +33,12 @@ withReportOptions(program
   .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; acceptNewHostKey?: boolean; reports: string } & ReportFlags) => {
     const reports = resolve(o.reports);
     // Bad expectation files stop the job before any EMS starts, naming the file and the field.
-    const expectations = await catching(async () => {
+    const planned = await catching(async () => {
       const targets = (await readInventory(resolve(o.inventory))).targets.map((t) => t.id).filter((id) => !o.target || o.target.includes(id));
       const scenarioIds = new Set((await loadFamilies()).flatMap((f) => f.scenarios.map((s) => s.id)));
-      return loadExpectations(resolve(o.expectations), targets, scenarioIds);
+      return { targets, expectations: await loadExpectations(resolve(o.expectations), targets, scenarioIds) };
     });
-    if (!expectations) return;
+    if (!planned) return;
     Object.assign(process.env, {
       CONFORMANCE_EXPECTATIONS: resolve(o.expectations),
       CONFORMANCE_INVENTORY: resolve(o.inventory),
@@ -51,10 +51,18 @@ withReportOptions(program
     const allureResults = join(reports, 'allure-results');
     await rm(allureResults, { recursive: true, force: true });
     await rm(join(reports, 'results.json'), { force: true });
+    // The Allure report is started now and reads each result as it is written (redacted as the
+    // report step redacts), so that after the last scenario only the report itself is left to make.
     const allure = new AllureGenerator();
-    if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults }))) === undefined) return;
+    const redactor = await catching(async () => {
+      await allure.begin({ resultsDir: allureResults, outputDir: join(reports, 'allure-report'), name: allureReportName(planned.targets), ...(o.history ? { history: resolve(o.history) } : {}) });
+      return reportRedactor(resolve(o.inventory));
+    });
+    if (!redactor) return;
+    const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
+    if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer }))) === undefined) return;
     const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
-    if (doc) process.exitCode = await report(doc, reports, expectations, o, allure);
+    if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, allure);
   });
 
 withReportOptions(program

@@ -37,6 +37,26 @@ describe('Allure report generator', function () {
     assert.deepEqual(names.map((c) => c.name), ['Infrastructure problems (broken: not the product)', 'Conformance failures (the EMS deviates)']);
   });
 
+  it('begun ahead, reads the results it is handed as they are written; a rewritten result is read again when asked', async () => {
+    const generator = new AllureGenerator();
+    const o = { resultsDir: join(dir, 'results'), outputDir: join(dir, 'report'), name: 'unit run' };
+    await generator.begin(o);
+    for (const f of ['a1-result.json', 'b2-result.json']) generator.add(join(dir, 'results', f));
+    const names = async () => [...embedded(await readFile(join(dir, 'report', 'index.html'), 'utf8'))]
+      .filter(([file]) => file.startsWith('data/test-results/')).map(([, data]) => (JSON.parse(data) as { name: string }).name).sort();
+    await generator.generate(o);
+    assert.deepEqual(await names(), ['case a1', 'case b2']);
+
+    // The report step's backstop rewrote a file after it was read: reread makes the report from the directory again.
+    const again = new AllureGenerator();
+    await again.begin(o);
+    again.add(join(dir, 'results', 'a1-result.json'));
+    const a1 = JSON.parse(await readFile(join(dir, 'results', 'a1-result.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(dir, 'results', 'a1-result.json'), JSON.stringify({ ...a1, name: 'case a1 (rewritten)' }));
+    await again.generate(o, { reread: true });
+    assert.deepEqual(await names(), ['case a1 (rewritten)', 'case b2']);
+  });
+
   it('a report it cannot make is an error naming the generator and what it said', async () => {
     // A history file under a plain file: Allure cannot read or write it.
     const history = join(dir, 'results', 'a1-result.json', 'history.jsonl');
@@ -59,3 +79,8 @@ describe('Allure report generator', function () {
     }
   });
 });
+
+/** The data files a single-file Allure report embeds, by name, decoded. */
+function embedded(html: string): Map<string, string> {
+  return new Map([...html.matchAll(/"(data\/[^"]+)","([A-Za-z0-9+/=]+)"/g)].map((m) => [m[1]!, Buffer.from(m[2]!, 'base64').toString('utf8')]));
+}

@@ -36,4 +36,17 @@ describe('allure-results writer', () => {
     assert.deepEqual(await readdir(dir), ['globals.json']);
     assert.equal(JSON.parse(await readFile(join(dir, 'globals.json'), 'utf8')).errors.length, 1);
   });
+
+  it('passes every text through the redactor hook, leaves binary attachments byte for byte, and tells each file once in place', async () => {
+    const published: string[] = [];
+    const w = new ResultsWriter(dir, { redact: (t) => t.replaceAll('s3cr3t-app-key', '«redacted»'), published: (p) => published.push(p) });
+    w.writeResult({ uuid: 'r1', name: 'AUTH with s3cr3t-app-key' } as Parameters<ResultsWriter['writeResult']>[0]);
+    w.writeAttachment('a1-attachment.txt', Buffer.from('appKey: s3cr3t-app-key\n'));
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x73, 0x33, 0x63]);
+    w.writeAttachment('a2-attachment.bin', binary);
+    assert.equal(JSON.parse(await readFile(join(dir, 'r1-result.json'), 'utf8')).name, 'AUTH with «redacted»');
+    assert.equal(await readFile(join(dir, 'a1-attachment.txt'), 'utf8'), 'appKey: «redacted»\n');
+    assert.deepEqual(await readFile(join(dir, 'a2-attachment.bin')), binary);
+    assert.deepEqual(published, ['r1-result.json', 'a1-attachment.txt', 'a2-attachment.bin'].map((f) => join(dir, f)));
+  });
 });

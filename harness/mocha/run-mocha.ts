@@ -1,16 +1,16 @@
 import Mocha from 'mocha';
 import { fileURLToPath } from 'node:url';
-import { ResultsWriter } from '../report/allure-writer.ts';
+import { ResultsWriter, type ResultsWriterHooks } from '../report/allure-writer.ts';
 
 // Runs the conformance suite through mocha in this process, with allure-mocha writing
 // allure-results (serial mode: its parallel mode writes nothing under mocha 12).
 
 const SPEC = fileURLToPath(new URL('./conformance.spec.ts', import.meta.url));
 
-export async function runConformanceSuite(opts: { allureResultsDir: string }): Promise<number> {
+export async function runConformanceSuite(opts: { allureResultsDir: string; writer?: ResultsWriterHooks }): Promise<number> {
   const mocha = new Mocha({
     reporter: 'allure-mocha',
-    reporterOptions: { resultsDir: opts.allureResultsDir, extraReporters: 'spec', writer: new ResultsWriter(opts.allureResultsDir) },
+    reporterOptions: { resultsDir: opts.allureResultsDir, extraReporters: 'spec', writer: new ResultsWriter(opts.allureResultsDir, opts.writer) },
     timeout: 0,
   });
   mocha.addFile(SPEC);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const WORKER = fileURLToPath(new URL('./allure-worker.mjs', import.meta.url));
 const OUTPUT_TAIL = 2000;
+const BACKGROUND_NICE = 10;
 
 /**
  * Allure 2 categories (allure-results/categories.json, what Jenkins' Allure plugin reads). First
@@ -35,19 +36,32 @@ export interface AllureReportOptions {
   name: string;
 }
 
+/** The report's title: the targets of the run. */
+export function allureReportName(targetIds: string[]): string {
+  return `WS EMS conformance: ${targetIds.join(', ')}`;
+}
+
 /**
  * Allure 3's report engine (@allurereport/core, what `allure generate` runs) in a process of its
- * own, started ahead: it loads Allure (~0.3 s) while the scenarios run, and is handed the work when
- * the results are complete. Unused, it ends when this process does (its stdin closes).
+ * own (allure-worker.mjs), started ahead: it loads Allure while the scenarios run. After begin(),
+ * it reads each results file handed to it with add() as the run writes them, so that at the end
+ * only the report itself remains to be made. Unused, it ends when this process does (its stdin
+ * closes).
  */
 export class AllureGenerator {
   readonly #child: ChildProcess;
   readonly #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
+  readonly #work: Promise<string>;
   #output = '';
+  /** The report begin() started, whose results add() hands over. */
+  #begun: AllureReportOptions | undefined;
 
   constructor() {
     this.#child = spawn(process.execPath, [WORKER], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child.stdin!.on('error', () => undefined); // a worker that died early: its exit says why
+    // Loading Allure is background work until the results are complete: it yields the CPU to the
+    // scenarios (on a busy machine it waits for idle moments, of which a run has plenty).
+    if (this.#child.pid !== undefined) setPriority(this.#child.pid, BACKGROUND_NICE);
     for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
       stream.setEncoding('utf8').on('data', (d: string) => (this.#output = (this.#output + d).slice(-OUTPUT_TAIL)));
     }
@@ -55,6 +69,7 @@ export class AllureGenerator {
       this.#child.once('error', (error) => resolve({ code: null, signal: null, error }));
       this.#child.once('exit', (code, signal) => resolve({ code, signal }));
     });
+    this.#work = mkdtemp(join(tmpdir(), 'allure-config-'));
     this.#idle(true);
   }
 
@@ -63,33 +78,34 @@ export class AllureGenerator {
     return this.#child.pid;
   }
 
-  /** Writes the categories into the results and generates the report; returns the report's index.html. */
-  async generate(o: AllureReportOptions): Promise<string> {
-    await writeFile(join(o.resultsDir, 'categories.json'), JSON.stringify(CATEGORIES, null, 2) + '\n');
-    const work = await mkdtemp(join(tmpdir(), 'allure-config-'));
+  /** Starts the report now; the results files add() is given are read while the run goes on. */
+  async begin(o: AllureReportOptions): Promise<void> {
+    this.#send({ begin: await this.#config(o) });
+    this.#begun = o;
+  }
+
+  /** A results file in its final form (written and redacted), for a report begin() started. */
+  add(file: string): void {
+    if (this.#begun) this.#send({ read: file });
+  }
+
+  /**
+   * Writes the categories into the results and generates the report; returns its index.html.
+   * `reread`: files were changed after add() (the report step's redaction pass rewrote some), or
+   * the report differs from the one begun: every result is read again from the directory.
+   */
+  async generate(o: AllureReportOptions, opts: { reread?: boolean } = {}): Promise<string> {
+    const categories = join(o.resultsDir, 'categories.json');
+    await writeFile(categories, JSON.stringify(CATEGORIES, null, 2) + '\n');
     try {
-      const configFile = join(work, 'allurerc.json');
-      await writeFile(configFile, JSON.stringify({
-        name: o.name,
-        output: o.outputDir,
-        ...(o.history ? { historyPath: o.history } : {}),
-        categories: CATEGORIES_ALLURE3,
-        plugins: {
-          awesome: {
-            options: {
-              reportName: o.name,
-              // Grouped by requirement family, then requirement ID: the release manager's view.
-              groupBy: ['epic', 'feature'],
-              // One self-contained file: opens from disk or a CI artifact, and is written in half the time.
-              singleFile: true,
-            },
-          },
-        },
-      }, null, 2));
+      const incremental = !opts.reread && this.#begun !== undefined && sameReport(this.#begun, o);
+      if (incremental) this.add(categories);
+      else this.#send({ begin: await this.#config(o) });
       // A stale report's files would otherwise pile up.
       await rm(o.outputDir, { recursive: true, force: true });
       this.#idle(false);
-      this.#child.stdin!.end(JSON.stringify({ resultsDir: o.resultsDir, configFile, cwd: work }) + '\n');
+      this.#send({ finish: incremental ? {} : { resultsDir: o.resultsDir } });
+      this.#child.stdin!.end();
       const { code, signal, error } = await this.#exit;
       const index = join(o.outputDir, 'index.html');
       if (code !== 0 || !(await stat(index).catch(() => undefined))) {
@@ -99,8 +115,36 @@ export class AllureGenerator {
       }
       return index;
     } finally {
-      await rm(work, { recursive: true, force: true });
+      await rm(await this.#work, { recursive: true, force: true });
     }
+  }
+
+  /** Writes the Allure 3 configuration of a report; returns what the worker's begin needs. */
+  async #config(o: AllureReportOptions): Promise<{ configFile: string; cwd: string }> {
+    const cwd = await this.#work;
+    const configFile = join(cwd, 'allurerc.json');
+    await writeFile(configFile, JSON.stringify({
+      name: o.name,
+      output: o.outputDir,
+      ...(o.history ? { historyPath: o.history } : {}),
+      categories: CATEGORIES_ALLURE3,
+      plugins: {
+        awesome: {
+          options: {
+            reportName: o.name,
+            // Grouped by requirement family, then requirement ID: the release manager's view.
+            groupBy: ['epic', 'feature'],
+            // One self-contained file: opens from disk or a CI artifact, and is written in half the time.
+            singleFile: true,
+          },
+        },
+      },
+    }, null, 2));
+    return { configFile, cwd };
+  }
+
+  #send(msg: Record<string, unknown>): void {
+    this.#child.stdin!.write(`${JSON.stringify(msg)}\n`);
   }
 
   /** Waiting for work, it must not keep this process alive. */
@@ -113,7 +157,11 @@ export class AllureGenerator {
   }
 }
 
+function sameReport(a: AllureReportOptions, b: AllureReportOptions): boolean {
+  return a.resultsDir === b.resultsDir && a.outputDir === b.outputDir && a.name === b.name && a.history === b.history;
+}
+
 /** Generates the report with a generator started ahead, or a new one. */
-export function generateAllureReport(o: AllureReportOptions, generator = new AllureGenerator()): Promise<string> {
-  return generator.generate(o);
+export function generateAllureReport(o: AllureReportOptions, generator = new AllureGenerator(), opts: { reread?: boolean } = {}): Promise<string> {
+  return generator.generate(o, opts);
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringifyEnvInfo, type Writer } from 'allure-js-commons/sdk/reporter';
 
@@ -7,9 +7,19 @@ import { stringifyEnvInfo, type Writer } from 'allure-js-commons/sdk/reporter';
 // the event loop every scenario's evidence arrives on (~1.4 ms a test here), and the results are
 // a run's by-product, regenerated with the run, not a record that must survive a power cut.
 
+export interface ResultsWriterHooks {
+  /** Every text written goes through this (binary attachments stay byte for byte). */
+  redact?: (text: string) => string;
+  /** Told each file once it is in place. */
+  published?: (path: string) => void;
+}
+
 export class ResultsWriter implements Writer {
   #made = false;
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly hooks: ResultsWriterHooks = {},
+  ) {}
 
   writeResult(result: Parameters<Writer['writeResult']>[0]): void {
     this.#json(`${result.uuid}-result.json`, result);
@@ -18,13 +28,13 @@ export class ResultsWriter implements Writer {
     this.#json(`${group.uuid}-container.json`, group);
   }
   writeAttachment(name: string, content: Buffer): void {
-    this.#publish(name, (tmp) => writeFileSync(tmp, content));
+    this.#publish(name, this.#redacted(content));
   }
   writeAttachmentFromPath(name: string, from: string): void {
-    this.#publish(name, (tmp) => copyFileSync(from, tmp));
+    this.#publish(name, this.#redacted(readFileSync(from)));
   }
   writeEnvironmentInfo(info: Parameters<Writer['writeEnvironmentInfo']>[0]): void {
-    this.#publish('environment.properties', (tmp) => writeFileSync(tmp, stringifyEnvInfo(info)));
+    this.#publish('environment.properties', this.#redacted(stringifyEnvInfo(info)));
   }
   writeCategoriesDefinitions(categories: Parameters<Writer['writeCategoriesDefinitions']>[0]): void {
     this.#json('categories.json', categories);
@@ -34,15 +44,23 @@ export class ResultsWriter implements Writer {
   }
 
   #json(name: string, value: unknown): void {
-    this.#publish(name, (tmp) => writeFileSync(tmp, JSON.stringify(value)));
+    this.#publish(name, this.#redacted(JSON.stringify(value)));
   }
 
-  #publish(name: string, write: (tmp: string) => void): void {
+  /** Text as redacted text; bytes that are not UTF-8 text as they are (as redactTree does). */
+  #redacted(content: string | Buffer): string | Buffer {
+    if (!this.hooks.redact) return content;
+    const text = typeof content === 'string' ? content : content.toString('utf8');
+    return text.includes('\uFFFD') ? content : this.hooks.redact(text);
+  }
+
+  #publish(name: string, content: string | Buffer): void {
     if (!this.#made) mkdirSync(this.dir, { recursive: true });
     this.#made = true;
     const path = join(this.dir, name);
     const tmp = join(this.dir, `.${name}.tmp`);
-    write(tmp);
+    writeFileSync(tmp, content);
     renameSync(tmp, path);
+    this.hooks.published?.(path);
   }
 }

@@ -109,16 +109,20 @@ export async function writeRedacted(path: string, text: string, redactor: Redact
 
 /**
  * Redacts, in place, every text file under `dir` that other tools wrote (allure-mocha's results):
- * defence in depth behind the redacted values those tools were given.
+ * defence in depth behind the redacted values those tools were given. Returns how many files it
+ * had to change.
  */
-export async function redactTree(dir: string, redactor: Redactor): Promise<void> {
+export async function redactTree(dir: string, redactor: Redactor): Promise<number> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  await Promise.all(entries.filter((e) => e.isFile()).map(async (e) => {
+  const changed = await Promise.all(entries.filter((e) => e.isFile()).map(async (e) => {
     const path = join(e.parentPath, e.name);
     const text = await readFile(path, 'utf8');
     // Binary attachments are not text the harness produced; leave them byte for byte.
-    if (text.includes('\uFFFD')) return;
+    if (text.includes('\uFFFD')) return false;
     const clean = redactor.text(text);
-    if (clean !== text) await writeFile(path, clean);
+    if (clean === text) return false;
+    await writeFile(path, clean);
+    return true;
   }));
+  return changed.filter(Boolean).length;
 }

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCatalogue } from '../pki/build.ts';
 import { readInventory } from '../../targets/inventory.ts';
-import { type AllureGenerator, generateAllureReport } from './allure-generate.ts';
+import { type AllureGenerator, allureReportName, generateAllureReport } from './allure-generate.ts';
 import { applyDivergences, type TargetExpectations } from './divergences.ts';
 import { evaluate, type Gates, type RunOutcome } from './gates.ts';
 import { junitXml } from './junit.ts';
@@ -21,7 +21,7 @@ export interface ReportOptions {
   /** Persistent Allure history file (JSONL); without it the report has no history. */
   history?: string;
   redactor: Redactor;
-  /** A generator started ahead (it loads Allure while the run goes on); else one is started here. */
+  /** A generator started ahead (it loads Allure, and read the results, while the run went on); else one is started here. */
   allure?: AllureGenerator;
 }
 
@@ -60,14 +60,16 @@ export async function writeReports(input: ResultsFile, o: ReportOptions): Promis
     return { doc, outcome, artifacts, problems, skipped };
   }
   try {
-    // allure-mocha wrote these from redacted results; this pass is the same redactor as a backstop.
-    await redactTree(allureResults, o.redactor);
+    // allure-mocha wrote these from redacted results, through the same redactor in the run; this
+    // pass is a backstop. A file it has to change was read by a generator started ahead in its
+    // old form: then every result is read again.
+    const rewritten = await redactTree(allureResults, o.redactor);
     const index = await generateAllureReport({
       resultsDir: allureResults,
       outputDir: at('allure-report'),
-      name: `WS EMS conformance: ${doc.run.targets.map((t) => t.id).join(', ')}`,
+      name: allureReportName(doc.run.targets.map((t) => t.id)),
       ...(o.history ? { history: o.history } : {}),
-    }, o.allure);
+    }, o.allure, { reread: rewritten > 0 });
     artifacts.push({ what: 'Allure results', path: allureResults }, { what: 'Allure report', path: index });
   } catch (e) {
     problems.push(`Allure report: ${(e as Error).message}`);
