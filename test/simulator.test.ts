@@ -603,6 +603,13 @@ describe('simulated WS EMS (built executable)', function () {
     assert.equal(await sim.stop('SIGTERM'), 0);
   });
 
+  it('runs from the launcher too (what bin/wsems falls back to when the build could make no start-up snapshot)', async function () {
+    const launcher = join(ROOT, 'targets/simulator/dist/wsems.cjs');
+    const r = spawnSync(process.execPath, [launcher, '-encrypt', APP_KEY], { env: simEnv(join(dir, 'launcher-dp.dat')), encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(decryptSecret(r.stdout.trim(), readKey(join(dir, 'launcher-dp.dat'))), APP_KEY);
+  });
+
   it('runs as it was built whatever NODE_OPTIONS the harness was given (the start-up snapshot loads only under its own V8 settings)', async function () {
     const r = spawnSync(BIN, ['-encrypt', APP_KEY], { env: { ...simEnv(join(dir, 'node-options-dp.dat')), NODE_OPTIONS: '--max-old-space-size=4096 --stack-size=2000' }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
