@@ -55,7 +55,7 @@ withReportOptions(program
     // report step redacts), so that after the last scenario only the report itself is left to make.
     const allure = new AllureGenerator();
     const redactor = await catching(async () => {
-      await allure.begin({ resultsDir: allureResults, outputDir: join(reports, 'allure-report'), name: allureReportName(planned.targets), ...(o.history ? { history: resolve(o.history) } : {}) });
+      allure.begin({ resultsDir: allureResults, outputDir: join(reports, 'allure-report'), name: allureReportName(planned.targets), ...(o.history ? { history: resolve(o.history) } : {}) });
       return reportRedactor(resolve(o.inventory));
     });
     if (!redactor) return;

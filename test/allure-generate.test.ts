@@ -40,7 +40,7 @@ describe('Allure report generator', function () {
   it('begun ahead, reads the results it is handed as they are written; a rewritten result is read again when asked', async () => {
     const generator = new AllureGenerator();
     const o = { resultsDir: join(dir, 'results'), outputDir: join(dir, 'report'), name: 'unit run' };
-    await generator.begin(o);
+    generator.begin(o);
     for (const f of ['a1-result.json', 'b2-result.json']) generator.add(join(dir, 'results', f));
     const names = async () => [...embedded(await readFile(join(dir, 'report', 'index.html'), 'utf8'))]
       .filter(([file]) => file.startsWith('data/test-results/')).map(([, data]) => (JSON.parse(data) as { name: string }).name).sort();
@@ -49,7 +49,7 @@ describe('Allure report generator', function () {
 
     // The report step's backstop rewrote a file after it was read: reread makes the report from the directory again.
     const again = new AllureGenerator();
-    await again.begin(o);
+    again.begin(o);
     again.add(join(dir, 'results', 'a1-result.json'));
     const a1 = JSON.parse(await readFile(join(dir, 'results', 'a1-result.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(dir, 'results', 'a1-result.json'), JSON.stringify({ ...a1, name: 'case a1 (rewritten)' }));

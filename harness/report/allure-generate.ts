@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { setPriority, tmpdir } from 'node:os';
+import { rm, stat, writeFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -51,7 +51,6 @@ export function allureReportName(targetIds: string[]): string {
 export class AllureGenerator {
   readonly #child: ChildProcess;
   readonly #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
-  readonly #work: Promise<string>;
   #output = '';
   /** The report begin() started, whose results add() hands over. */
   #begun: AllureReportOptions | undefined;
@@ -69,7 +68,6 @@ export class AllureGenerator {
       this.#child.once('error', (error) => resolve({ code: null, signal: null, error }));
       this.#child.once('exit', (code, signal) => resolve({ code, signal }));
     });
-    this.#work = mkdtemp(join(tmpdir(), 'allure-config-'));
     this.#idle(true);
   }
 
@@ -79,8 +77,8 @@ export class AllureGenerator {
   }
 
   /** Starts the report now; the results files add() is given are read while the run goes on. */
-  async begin(o: AllureReportOptions): Promise<void> {
-    this.#send({ begin: await this.#config(o) });
+  begin(o: AllureReportOptions): void {
+    this.#send({ begin: allureConfig(o) });
     this.#begun = o;
   }
 
@@ -97,50 +95,22 @@ export class AllureGenerator {
   async generate(o: AllureReportOptions, opts: { reread?: boolean } = {}): Promise<string> {
     const categories = join(o.resultsDir, 'categories.json');
     await writeFile(categories, JSON.stringify(CATEGORIES, null, 2) + '\n');
-    try {
-      const incremental = !opts.reread && this.#begun !== undefined && sameReport(this.#begun, o);
-      if (incremental) this.add(categories);
-      else this.#send({ begin: await this.#config(o) });
-      // A stale report's files would otherwise pile up.
-      await rm(o.outputDir, { recursive: true, force: true });
-      this.#idle(false);
-      this.#send({ finish: incremental ? {} : { resultsDir: o.resultsDir } });
-      this.#child.stdin!.end();
-      const { code, signal, error } = await this.#exit;
-      const index = join(o.outputDir, 'index.html');
-      if (code !== 0 || !(await stat(index).catch(() => undefined))) {
-        const why = error ? error.message : `exited with ${code ?? signal}`;
-        const tail = this.#output.trim().split('\n').slice(-5).join(' | ');
-        throw new Error(`the Allure report generator ${why}${tail ? `: ${tail}` : ''}`);
-      }
-      return index;
-    } finally {
-      await rm(await this.#work, { recursive: true, force: true });
+    const incremental = !opts.reread && this.#begun !== undefined && sameReport(this.#begun, o);
+    if (incremental) this.add(categories);
+    else this.#send({ begin: allureConfig(o) });
+    // A stale report's files would otherwise pile up.
+    await rm(o.outputDir, { recursive: true, force: true });
+    this.#idle(false);
+    this.#send({ finish: incremental ? {} : { resultsDir: o.resultsDir } });
+    this.#child.stdin!.end();
+    const { code, signal, error } = await this.#exit;
+    const index = join(o.outputDir, 'index.html');
+    if (code !== 0 || !(await stat(index).catch(() => undefined))) {
+      const why = error ? error.message : `exited with ${code ?? signal}`;
+      const tail = this.#output.trim().split('\n').slice(-5).join(' | ');
+      throw new Error(`the Allure report generator ${why}${tail ? `: ${tail}` : ''}`);
     }
-  }
-
-  /** Writes the Allure 3 configuration of a report; returns what the worker's begin needs. */
-  async #config(o: AllureReportOptions): Promise<{ configFile: string; cwd: string }> {
-    const cwd = await this.#work;
-    const configFile = join(cwd, 'allurerc.json');
-    await writeFile(configFile, JSON.stringify({
-      name: o.name,
-      output: o.outputDir,
-      ...(o.history ? { historyPath: o.history } : {}),
-      categories: CATEGORIES_ALLURE3,
-      plugins: {
-        awesome: {
-          options: {
-            reportName: o.name,
-            // Grouped by requirement family, then requirement ID: the release manager's view.
-            groupBy: ['epic', 'feature'],
-            // One self-contained file: opens from disk or a CI artifact, and is written in half the time.
-            singleFile: true,
-          },
-        },
-      },
-    }, null, 2));
-    return { configFile, cwd };
+    return index;
   }
 
   #send(msg: Record<string, unknown>): void {
@@ -155,6 +125,27 @@ export class AllureGenerator {
       else h.ref();
     }
   }
+}
+
+/** The Allure 3 configuration (what an allurerc.json holds) of a report. */
+function allureConfig(o: AllureReportOptions): Record<string, unknown> {
+  return {
+    name: o.name,
+    output: o.outputDir,
+    ...(o.history ? { historyPath: o.history } : {}),
+    categories: CATEGORIES_ALLURE3,
+    plugins: {
+      awesome: {
+        options: {
+          reportName: o.name,
+          // Grouped by requirement family, then requirement ID: the release manager's view.
+          groupBy: ['epic', 'feature'],
+          // One self-contained file: opens from disk or a CI artifact, and is written in half the time.
+          singleFile: true,
+        },
+      },
+    },
+  };
 }
 
 function sameReport(a: AllureReportOptions, b: AllureReportOptions): boolean {

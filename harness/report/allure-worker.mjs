@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 // The Allure report generator's own process (started by harness/report/allure-generate.ts). It
 // loads Allure 3's report engine at once, so that this overlaps the run, then follows JSON lines
 // on stdin:
-//   { begin: { configFile, cwd } }   a report with that configuration (again: a new report)
+//   { begin: config }                a report with that Allure 3 configuration (again: a new one)
 //   { read: file }                   one results file, read into it now
 //   { finish: { resultsDir? } }      read that whole directory first, if given; write the report; end
 // A stdin that ends without finish (the run ended without a report) ends it quietly. Plain
@@ -16,8 +16,8 @@ try {
   for await (const line of createInterface({ input: process.stdin })) {
     const msg = JSON.parse(line);
     if (msg.begin) {
-      const { AllureReport, readConfig } = await core;
-      const next = new AllureReport(await readConfig(msg.begin.cwd, msg.begin.configFile));
+      const { AllureReport, resolveConfig } = await core;
+      const next = new AllureReport(await resolveConfig(msg.begin));
       await next.start();
       report = next;
       reading = Promise.resolve();
