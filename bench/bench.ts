@@ -23,7 +23,8 @@ const Options = z
   .object({
     /** Main-job runs: the CLI default first, then each --jobs value. */
     jobs: z.array(z.coerce.number().int().min(1)).default([]),
-    runs: z.coerce.number().int().min(1).default(1),
+    /** Runs of each configuration; the targets are checked on the default's median run (one run on a VM moves by ±4 %). */
+    runs: z.coerce.number().int().min(1).default(3),
     /** Floor client runs in all, spread before, between and after the main-job runs. */
     floorRuns: z.coerce.number().int().min(2).default(20),
     out: z.string().default('reports'),
