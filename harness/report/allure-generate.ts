@@ -60,7 +60,11 @@ export class AllureGenerator {
     this.#child.stdin!.on('error', () => undefined); // a worker that died early: its exit says why
     // Loading Allure is background work until the results are complete: it yields the CPU to the
     // scenarios (on a busy machine it waits for idle moments, of which a run has plenty).
-    if (this.#child.pid !== undefined) setPriority(this.#child.pid, BACKGROUND_NICE);
+    try {
+      if (this.#child.pid !== undefined) setPriority(this.#child.pid, BACKGROUND_NICE);
+    } catch {
+      // Gone already (its exit says why), or a system that refuses: it runs at normal priority.
+    }
     for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
       stream.setEncoding('utf8').on('data', (d: string) => (this.#output = (this.#output + d).slice(-OUTPUT_TAIL)));
     }
