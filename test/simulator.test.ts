@@ -272,10 +272,18 @@ function startSim(config: EmsConfigInput | string, env: NodeJS.ProcessEnv = simE
   return sim;
 }
 
-function encrypt(secret: string, keyFile?: string): string {
-  const r = spawnSync(BIN, ['-encrypt', secret], { env: simEnv(keyFile), encoding: 'utf8' });
+/** `wsems -encrypt secret`; `how`: another command line before `-encrypt` (the launcher), more environment. */
+function encrypt(secret: string, keyFile?: string, how: { command?: string[]; env?: NodeJS.ProcessEnv } = {}): string {
+  const [file, ...before] = how.command ?? [BIN];
+  const r = spawnSync(file!, [...before, '-encrypt', secret], { env: { ...simEnv(keyFile), ...how.env }, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
+}
+
+/** The client's key and certificates as a PKCS#12 file under KEY_PASSPHRASE. */
+function writeP12(file: string, certs: forge.pki.Certificate[], algorithm: '3des' | 'aes256'): void {
+  const asn1 = forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, certs, KEY_PASSPHRASE, { algorithm });
+  writeFileSync(file, Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary'));
 }
 
 async function freePort(): Promise<number> {
@@ -517,9 +525,7 @@ describe('simulated WS EMS (built executable)', function () {
     const p12 = join(dir, 'client-wrong.p12');
     writeFileSync(clientCert, pki.client.cert);
     writeFileSync(encryptedPem, pki.client.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
-    writeFileSync(p12, Buffer.from(forge.asn1.toDer(
-      forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, [pki.client.forgeCert], KEY_PASSPHRASE, { algorithm: '3des' }),
-    ).getBytes(), 'binary'));
+    writeP12(p12, [pki.client.forgeCert], '3des');
     const cases: { key_file: string; key_passphrase?: string; expect: RegExp }[] = [
       { key_file: encryptedPem, key_passphrase: 'not the passphrase', expect: /wrong certificates\.key_passphrase/ },
       { key_file: encryptedPem, expect: /key_passphrase is not set/ },
@@ -542,9 +548,7 @@ describe('simulated WS EMS (built executable)', function () {
     const p12 = join(dir, 'client.p12');
     writeFileSync(clientCert, pki.client.cert);
     writeFileSync(p8, pki.client.keyObject.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
-    writeFileSync(p12, Buffer.from(forge.asn1.toDer(
-      forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, [pki.client.forgeCert, pki.ca.forgeCert], KEY_PASSPHRASE, { algorithm: '3des' }),
-    ).getBytes(), 'binary'));
+    writeP12(p12, [pki.client.forgeCert, pki.ca.forgeCert], '3des');
     const appKey = encrypt(APP_KEY);
     const key_passphrase = encrypt(KEY_PASSPHRASE);
     assert.notEqual(appKey, APP_KEY);
@@ -604,16 +608,15 @@ describe('simulated WS EMS (built executable)', function () {
   });
 
   it('runs from the launcher too (what bin/wsems falls back to when the build could make no start-up snapshot)', async function () {
-    const launcher = join(ROOT, 'targets/simulator/dist/wsems.cjs');
-    const r = spawnSync(process.execPath, [launcher, '-encrypt', APP_KEY], { env: simEnv(join(dir, 'launcher-dp.dat')), encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(decryptSecret(r.stdout.trim(), readKey(join(dir, 'launcher-dp.dat'))), APP_KEY);
+    const keyFile = join(dir, 'launcher-dp.dat');
+    const out = encrypt(APP_KEY, keyFile, { command: [process.execPath, join(ROOT, 'targets/simulator/dist/wsems.cjs')] });
+    assert.equal(decryptSecret(out, readKey(keyFile)), APP_KEY);
   });
 
   it('runs as it was built whatever NODE_OPTIONS the harness was given (the start-up snapshot loads only under its own V8 settings)', async function () {
-    const r = spawnSync(BIN, ['-encrypt', APP_KEY], { env: { ...simEnv(join(dir, 'node-options-dp.dat')), NODE_OPTIONS: '--max-old-space-size=4096 --stack-size=2000' }, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(decryptSecret(r.stdout.trim(), readKey(join(dir, 'node-options-dp.dat'))), APP_KEY);
+    const keyFile = join(dir, 'node-options-dp.dat');
+    const out = encrypt(APP_KEY, keyFile, { env: { NODE_OPTIONS: '--max-old-space-size=4096 --stack-size=2000' } });
+    assert.equal(decryptSecret(out, readKey(keyFile)), APP_KEY);
   });
 
   it('-encrypt: concurrent first uses create one key file that decrypts every output', async function () {
@@ -721,9 +724,7 @@ describe('simulated WS EMS (built executable)', function () {
       const clientCert = join(dir, 'client.pem');
       writeFileSync(clientCert, pki.client.cert);
       const p12 = join(dir, 'client-3des.p12');
-      writeFileSync(p12, Buffer.from(forge.asn1.toDer(
-        forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, [pki.client.forgeCert], KEY_PASSPHRASE, { algorithm: '3des' }),
-      ).getBytes(), 'binary'));
+      writeP12(p12, [pki.client.forgeCert], '3des');
       const weak = issue({ cn: 'weak-client', issuer: pki.ca, eku: 'clientAuth', bits: 1024 });
       const weakCert = join(dir, 'weak.pem');
       const weakKey = join(dir, 'weak-key.pem');
@@ -750,9 +751,7 @@ describe('simulated WS EMS (built executable)', function () {
       const clientCert = join(dir, 'client.pem');
       const p12 = join(dir, 'client-aes.p12');
       writeFileSync(clientCert, pki.client.cert);
-      writeFileSync(p12, Buffer.from(forge.asn1.toDer(
-        forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, [pki.client.forgeCert], KEY_PASSPHRASE, { algorithm: 'aes256' }),
-      ).getBytes(), 'binary'));
+      writeP12(p12, [pki.client.forgeCert], 'aes256');
       const restPort = await freePort();
       startSim({ ...config(platform.port, restPort, { certificates: { client_cert: clientCert, key_file: p12, key_passphrase: KEY_PASSPHRASE } }), fips: { enabled: true } });
       await untilConnected(restPort);
