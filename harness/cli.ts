@@ -8,6 +8,7 @@ import { AllureGenerator, allureReportName } from './report/allure-generate.ts';
 import { DEFAULT_EXPECTATIONS_DIR, loadExpectations, type TargetExpectations } from './report/divergences.ts';
 import type { Gates } from './report/gates.ts';
 import { readResultsFile, type ResultsFile } from './report/results.ts';
+import type { Redactor } from './report/redact.ts';
 import { reportRedactor, writeReports } from './report/write.ts';
 import { DEFAULT_INVENTORY, loadTargets, readInventory } from '../targets/inventory.ts';
 
@@ -62,7 +63,7 @@ withReportOptions(program
     const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
     if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer }))) === undefined) return;
     const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
-    if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, allure);
+    if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, { allure, redactor });
   });
 
 withReportOptions(program
@@ -133,9 +134,12 @@ interface ReportFlags {
 }
 
 /** Writes every report, prints where each went and why the exit code is what it is; returns it. */
-async function report(doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags, allure?: AllureGenerator): Promise<number> {
+/** `ahead`: what the run prepared for the report step (a run's report redactor is the one its allure-results were written through). */
+async function report(
+  doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags, ahead?: { allure: AllureGenerator; redactor: Redactor },
+): Promise<number> {
   const gates: Gates = { ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}), ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}) };
-  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: await reportRedactor(doc.run.inventory), ...(o.history ? { history: resolve(o.history) } : {}), ...(allure ? { allure } : {}) });
+  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: ahead?.redactor ?? (await reportRedactor(doc.run.inventory)), ...(o.history ? { history: resolve(o.history) } : {}), ...(ahead ? { allure: ahead.allure } : {}) });
   const c = r.outcome.counts;
   for (const a of r.artifacts) console.error(`  ${a.what.padEnd(18)} ${a.path}`);
   for (const p of r.problems) console.error(`  not written: ${p}`);

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AllureGenerator, generateAllureReport } from '../harness/report/allure-generate.ts';
+import { AllureGenerator } from '../harness/report/allure-generate.ts';
 
 // The Allure report engine in its own process, started ahead of the work (a real Allure 3 run).
 
@@ -61,7 +61,7 @@ describe('Allure report generator', function () {
     // A history file under a plain file: Allure cannot read or write it.
     const history = join(dir, 'results', 'a1-result.json', 'history.jsonl');
     await assert.rejects(
-      generateAllureReport({ resultsDir: join(dir, 'results'), outputDir: join(dir, 'report'), name: 'unit run', history }),
+      new AllureGenerator().generate({ resultsDir: join(dir, 'results'), outputDir: join(dir, 'report'), name: 'unit run', history }),
       /^Error: the Allure report generator exited with 1: .*ENOTDIR/s,
     );
   });

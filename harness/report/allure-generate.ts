@@ -155,8 +155,3 @@ function allureConfig(o: AllureReportOptions): Record<string, unknown> {
 function sameReport(a: AllureReportOptions, b: AllureReportOptions): boolean {
   return a.resultsDir === b.resultsDir && a.outputDir === b.outputDir && a.name === b.name && a.history === b.history;
 }
-
-/** Generates the report with a generator started ahead, or a new one. */
-export function generateAllureReport(o: AllureReportOptions, generator = new AllureGenerator(), opts: { reread?: boolean } = {}): Promise<string> {
-  return generator.generate(o, opts);
-}

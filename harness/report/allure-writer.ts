@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringifyEnvInfo, type Writer } from 'allure-js-commons/sdk/reporter';
+import { textOf } from './redact.ts';
 
 // allure-results as allure-mocha's own FileSystemWriter writes them (each file under a temporary
 // name, then renamed: a reader never sees half a file), without its fsync per file: that blocks
@@ -49,9 +50,8 @@ export class ResultsWriter implements Writer {
 
   /** Text as redacted text; bytes that are not UTF-8 text as they are (as redactTree does). */
   #redacted(content: string | Buffer): string | Buffer {
-    if (!this.hooks.redact) return content;
-    const text = typeof content === 'string' ? content : content.toString('utf8');
-    return text.includes('\uFFFD') ? content : this.hooks.redact(text);
+    const text = this.hooks.redact && textOf(content);
+    return text === undefined ? content : this.hooks.redact!(text);
   }
 
   #publish(name: string, content: string | Buffer): void {

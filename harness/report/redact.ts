@@ -99,6 +99,15 @@ export function alternation(strings: Iterable<string>): string {
   return pattern(root) || '(?!)';
 }
 
+/**
+ * Content as text, or undefined for bytes that are not UTF-8 text: binary attachments are not
+ * text the harness produced, and are left byte for byte.
+ */
+export function textOf(content: string | Buffer): string | undefined {
+  const text = typeof content === 'string' ? content : content.toString('utf8');
+  return text.includes('\uFFFD') ? undefined : text;
+}
+
 /** Writes an artifact through the redactor, to a temp name then renamed, so a reader never sees half a file. */
 export async function writeRedacted(path: string, text: string, redactor: Redactor): Promise<string> {
   await mkdir(dirname(path), { recursive: true });
@@ -116,9 +125,8 @@ export async function redactTree(dir: string, redactor: Redactor): Promise<numbe
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   const changed = await Promise.all(entries.filter((e) => e.isFile()).map(async (e) => {
     const path = join(e.parentPath, e.name);
-    const text = await readFile(path, 'utf8');
-    // Binary attachments are not text the harness produced; leave them byte for byte.
-    if (text.includes('\uFFFD')) return false;
+    const text = textOf(await readFile(path));
+    if (text === undefined) return false;
     const clean = redactor.text(text);
     if (clean === text) return false;
     await writeFile(path, clean);

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCatalogue } from '../pki/build.ts';
 import { readInventory } from '../../targets/inventory.ts';
-import { type AllureGenerator, allureReportName, generateAllureReport } from './allure-generate.ts';
+import { AllureGenerator, allureReportName } from './allure-generate.ts';
 import { applyDivergences, type TargetExpectations } from './divergences.ts';
 import { evaluate, type Gates, type RunOutcome } from './gates.ts';
 import { junitXml } from './junit.ts';
@@ -64,12 +64,12 @@ export async function writeReports(input: ResultsFile, o: ReportOptions): Promis
     // pass is a backstop. A file it has to change was read by a generator started ahead in its
     // old form: then every result is read again.
     const rewritten = await redactTree(allureResults, o.redactor);
-    const index = await generateAllureReport({
+    const index = await (o.allure ?? new AllureGenerator()).generate({
       resultsDir: allureResults,
       outputDir: at('allure-report'),
       name: allureReportName(doc.run.targets.map((t) => t.id)),
       ...(o.history ? { history: o.history } : {}),
-    }, o.allure, { reread: rewritten > 0 });
+    }, { reread: rewritten > 0 });
     artifacts.push({ what: 'Allure results', path: allureResults }, { what: 'Allure report', path: index });
   } catch (e) {
     problems.push(`Allure report: ${(e as Error).message}`);
