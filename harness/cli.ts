@@ -5,12 +5,12 @@ import { dirname, join, resolve } from 'node:path';
 import { loadFamilies } from './scenario/families.ts';
 import { runConformanceSuite } from './mocha/run-mocha.ts';
 import { AllureGenerator, allureReportName } from './report/allure-generate.ts';
-import { DEFAULT_EXPECTATIONS_DIR, loadExpectations, type TargetExpectations } from './report/divergences.ts';
+import { loadExpectations, type TargetExpectations } from './report/divergences.ts';
 import type { Gates } from './report/gates.ts';
 import { readResultsFile, type ResultsFile } from './report/results.ts';
 import type { Redactor } from './report/redact.ts';
 import { reportRedactor, writeReports } from './report/write.ts';
-import { DEFAULT_INVENTORY, loadTargets, readInventory } from '../targets/inventory.ts';
+import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, inventorySecrets, loadTargets, readInventory } from '../targets/inventory.ts';
 
 // `conformance`: the main job (run), the reports again from a saved results.json (report), the
 // scenario catalogue without mocha (list) and gateways put back after an interrupted run (restore). Exit codes (docs/reports.md): 0 every result passed,
@@ -57,7 +57,7 @@ withReportOptions(program
     const allure = new AllureGenerator();
     const redactor = await catching(async () => {
       allure.begin({ resultsDir: allureResults, outputDir: join(reports, 'allure-report'), name: allureReportName(planned.targets), ...(o.history ? { history: resolve(o.history) } : {}) });
-      return reportRedactor(resolve(o.inventory));
+      return reportRedactor(await inventorySecrets(resolve(o.inventory)));
     });
     if (!redactor) return;
     const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
@@ -139,7 +139,7 @@ async function report(
   doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags, ahead?: { allure: AllureGenerator; redactor: Redactor },
 ): Promise<number> {
   const gates: Gates = { ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}), ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}) };
-  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: ahead?.redactor ?? (await reportRedactor(doc.run.inventory)), ...(o.history ? { history: resolve(o.history) } : {}), ...(ahead ? { allure: ahead.allure } : {}) });
+  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: ahead?.redactor ?? (await reportRedactor(await inventorySecrets(doc.run.inventory))), ...(o.history ? { history: resolve(o.history) } : {}), ...(ahead ? { allure: ahead.allure } : {}) });
   const c = r.outcome.counts;
   for (const a of r.artifacts) console.error(`  ${a.what.padEnd(18)} ${a.path}`);
   for (const p of r.problems) console.error(`  not written: ${p}`);

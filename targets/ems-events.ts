@@ -1,4 +1,4 @@
-import type { EmsExit, EmsLine } from './target.ts';
+import type { EmsExit, EmsLine } from '../harness/scenario/target.ts';
 
 /**
  * The event half of an EmsProcess, shared by every driver: lines and the exit are kept, so a

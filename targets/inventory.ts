@@ -6,11 +6,13 @@ import { parseYamlFile } from '../harness/yaml-input.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
 import { LocalTarget } from './local.ts';
 import { SshLinuxFields, SshWindowsFields } from './ssh/schema.ts';
-import type { Target, TargetProfile } from './target.ts';
+import type { Target, TargetProfile } from '../harness/scenario/target.ts';
 
 // The inventory names the targets of a run (YAML, validated). Passive facts only: drivers act.
 
 export const DEFAULT_INVENTORY = fileURLToPath(new URL('./default-inventory.yaml', import.meta.url));
+/** Known divergences of the default targets, one <target>.yaml each (docs/reports.md). */
+export const DEFAULT_EXPECTATIONS_DIR = fileURLToPath(new URL('./expectations/', import.meta.url));
 
 const ErrorMapEntry = z
   .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, 'handshake', 'infrastructure']) })
@@ -55,6 +57,16 @@ export async function readInventory(file: string): Promise<Inventory> {
     throw new Error(`${file}: cannot read the inventory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseYamlFile(text, file, Inventory);
+}
+
+/**
+ * The secrets the inventory points at (each gateway's SSH password and key passphrase, read from
+ * the environment variables it names), for the report step's redactor. A saved run's inventory
+ * may be gone or changed since: then none (its results were redacted when they were made).
+ */
+export async function inventorySecrets(file: string): Promise<Array<string | undefined>> {
+  const inv = await readInventory(file).catch(() => undefined);
+  return (inv?.targets ?? []).flatMap((t) => ('auth' in t ? [t.auth.passwordEnv, t.auth.passphraseEnv] : []).map((name) => (name ? process.env[name] : undefined)));
 }
 
 /** Builds the drivers for the inventory's targets, optionally only the ids asked for. */

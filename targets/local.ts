@@ -8,7 +8,7 @@ import { EmsEvents } from './ems-events.ts';
 import { freePort, releasePort } from './ports.ts';
 import {
   InfrastructureError, type EmsProcess, type Target, type TargetProfile, type TargetSession,
-} from './target.ts';
+} from '../harness/scenario/target.ts';
 
 // Drives any wsems-compatible executable on the harness host: the simulator by default, or a
 // vendor wsems installed here. Each scenario gets its own 0700 directory, removed at the end.

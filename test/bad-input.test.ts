@@ -7,7 +7,7 @@ import { family } from '../harness/scenario/model.ts';
 import { runScenario } from '../harness/scenario/run.ts';
 import { DEFAULT_INVENTORY, loadTargets } from '../targets/inventory.ts';
 import { LocalTarget } from '../targets/local.ts';
-import type { Target, TargetSession } from '../targets/target.ts';
+import type { Target, TargetSession } from '../harness/scenario/target.ts';
 
 // Bad input ends as a BROKEN result that names the scenario and the field or cause, never as a
 // pass, a refusal or a hang; the real simulator and endpoint run underneath.

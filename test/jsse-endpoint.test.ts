@@ -13,7 +13,7 @@ import type { EndpointSpecInput } from '../harness/endpoints/spec.ts';
 import { EndpointSpec } from '../harness/endpoints/spec.ts';
 import { loadCatalogue } from '../harness/pki/build.ts';
 import type { Catalogue } from '../harness/pki/catalogue.ts';
-import { ConformanceRun } from '../harness/scenario/conformance-run.ts';
+import { prepareRun } from './prepare-run.ts';
 import { DEFAULT_INVENTORY } from '../targets/inventory.ts';
 import { RECOMMENDED } from '../scenarios/lib/cipher-sets.ts';
 
@@ -211,7 +211,7 @@ describe('jsse-java7 endpoint (real JSSE)', function () {
     this.timeout(120_000);
     const reports = await mkdtemp(join(tmpdir(), 'jsse-leak-reports-'));
     try {
-      const run = await ConformanceRun.prepare({ inventory: DEFAULT_INVENTORY, reportsDir: reports, jobs: 2, scenarios: ['java7.'] });
+      const run = await prepareRun({ inventory: DEFAULT_INVENTORY, reportsDir: reports, jobs: 2, scenarios: ['java7.'] });
       const doc = await run.finish();
       const java7Results = doc.results.filter((r) => r.family === 'java7');
       assert.ok(java7Results.length >= 8, `expected the java7 family on both targets, got ${java7Results.length}`);

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConformanceRun } from '../harness/scenario/conformance-run.ts';
+import { prepareRun } from './prepare-run.ts';
 import type { ScenarioResult } from '../harness/scenario/run.ts';
 import { describeLab, gateway, harnessProcessesIn, processesIn, workLeftovers } from '../targets/lab/testing.ts';
 
@@ -25,7 +25,7 @@ await describeLab('the scenario families over SSH (virtual lab)', (lab) => {
     this.timeout(15 * 60_000);
     reports = await mkdtemp(join(tmpdir(), 'lab-families-'));
     serviceConfigBefore = await sha(service.serviceConfig!);
-    const run = await ConformanceRun.prepare({ inventory: lab.inventory, only: [proc.id, service.id, tunnel.id], reportsDir: reports });
+    const run = await prepareRun({ inventory: lab.inventory, only: [proc.id, service.id, tunnel.id], reportsDir: reports });
     results = (await run.finish()).results;
   });
   after(() => rm(reports, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { ConformanceRun, type RunOptions } from '../harness/scenario/conformance-run.ts';
+import { prepareRun } from './prepare-run.ts';
 import type { ScenarioResult } from '../harness/scenario/run.ts';
 import { startSshd, stopSshd } from '../targets/lab/lab.ts';
 import type { LabGateway } from '../targets/lab/layout.ts';
@@ -34,8 +34,8 @@ await describeLab('faults in the virtual lab are BROKEN with their cause', (lab)
     return file;
   }
 
-  async function run(opts: Partial<RunOptions> & { inventory: string }): Promise<ScenarioResult[]> {
-    const r = await ConformanceRun.prepare({ only: [gw.id], scenarios: ['baseline.sanity'], reportsDir: join(dir, 'reports'), ...opts });
+  async function run(opts: Partial<Parameters<typeof prepareRun>[0]> & { inventory: string }): Promise<ScenarioResult[]> {
+    const r = await prepareRun({ only: [gw.id], scenarios: ['baseline.sanity'], reportsDir: join(dir, 'reports'), ...opts });
     return (await r.finish()).results;
   }
 
@@ -125,7 +125,7 @@ await describeLab('faults in the virtual lab are BROKEN with their cause', (lab)
 
   /** Runs the certificate family on the gateway (and the healthy one); `fault` strikes once an EMS runs on the gateway. */
   async function faultMidScenario(fault: () => Promise<void>): Promise<ScenarioResult[]> {
-    const r = await ConformanceRun.prepare({ inventory: lab.inventory, only: [gw.id, healthy.id], scenarios: ['cert.'], reportsDir: join(dir, 'reports') });
+    const r = await prepareRun({ inventory: lab.inventory, only: [gw.id, healthy.id], scenarios: ['cert.'], reportsDir: join(dir, 'reports') });
     const finished = r.finish();
     const emsRuns = waitFor(async () => (await harnessProcessesIn(gw)).some((p) => p.cmd.includes('-cfg')));
     await Promise.race([emsRuns, finished.then((d) => { throw new Error(`the run ended before an EMS ran on ${gw.id}: ${d.results[0]?.message}`); })]);

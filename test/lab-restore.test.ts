@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConformanceRun } from '../harness/scenario/conformance-run.ts';
+import { prepareRun } from './prepare-run.ts';
 import { describeLab, gateway, harnessProcessesIn, processesIn, waitFor, workLeftovers } from '../targets/lab/testing.ts';
 
 // Gateways are borrowed, not owned: the harness is SIGKILLed in the middle of scenarios that
@@ -64,7 +64,7 @@ await describeLab('restoring gateways after the harness was killed', (lab) => {
     this.timeout(180_000);
     await crashMidScenario();
     await assertCrashed();
-    const next = await ConformanceRun.prepare({ inventory: lab.inventory, only: [proc.id, service.id], scenarios: ['baseline.sanity'], reportsDir: reports });
+    const next = await prepareRun({ inventory: lab.inventory, only: [proc.id, service.id], scenarios: ['baseline.sanity'], reportsDir: reports });
     const doc = await next.finish();
     for (const r of doc.results) assert.equal(r.status, 'passed', `${r.target}/${r.scenario}: ${r.message}`);
     await assertRestored();

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConformanceRun } from '../harness/scenario/conformance-run.ts';
+import { prepareRun } from './prepare-run.ts';
 import type { ScenarioResult } from '../harness/scenario/run.ts';
 import { DEFAULT_INVENTORY } from '../targets/inventory.ts';
 
@@ -47,7 +47,7 @@ describe('parallel runs', function () {
   async function runWith(jobs: number): Promise<ScenarioResult[]> {
     const reportsDir = await mkdtemp(join(tmpdir(), `parallel-test-jobs${jobs}-`));
     dirs.push(reportsDir);
-    const run = await ConformanceRun.prepare({ inventory: DEFAULT_INVENTORY, reportsDir, jobs, scenarios: SUBSET });
+    const run = await prepareRun({ inventory: DEFAULT_INVENTORY, reportsDir, jobs, scenarios: SUBSET });
     return (await run.finish()).results;
   }
 

@@ -8,7 +8,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { loadCatalogue } from '../harness/pki/build.ts';
 import { REDACTED, Redactor } from '../harness/report/redact.ts';
 import { reportRedactor } from '../harness/report/write.ts';
-import { DEFAULT_INVENTORY } from '../targets/inventory.ts';
+import { DEFAULT_INVENTORY, inventorySecrets } from '../targets/inventory.ts';
 
 // The main job, end to end, on the families that handle secrets (secrets, client certificates):
 // every secret the EMS was handed — app keys (random per scenario), catalogue passphrases and
@@ -124,9 +124,9 @@ describe('the report step\'s redactor', () => {
       await writeFile(join(dir, 'inventory.yaml'), toYaml({ targets: [gateway('gw-a', { passwordEnv: 'REDACTION_TEST_PW' }), gateway('gw-b', { keyFile: 'id_ed25519', passphraseEnv: 'REDACTION_TEST_PASS' })] }));
       Object.assign(process.env, { REDACTION_TEST_PW: 'ssh-password-4711', REDACTION_TEST_PASS: 'key-passphrase-0815' });
       const [catalogueSecret] = Object.values((await loadCatalogue()).secrets) as [string];
-      const r = await reportRedactor(join(dir, 'inventory.yaml'));
+      const r = await reportRedactor(await inventorySecrets(join(dir, 'inventory.yaml')));
       assert.equal(r.text(`pw ssh-password-4711, pass key-passphrase-0815, p12 ${catalogueSecret}`), `pw ${REDACTED}, pass ${REDACTED}, p12 ${REDACTED}`);
-      assert.equal((await reportRedactor(join(dir, 'gone.yaml'))).text(catalogueSecret), REDACTED, 'a saved run whose inventory is gone still gets the rest');
+      assert.equal((await reportRedactor(await inventorySecrets(join(dir, 'gone.yaml')))).text(catalogueSecret), REDACTED, 'a saved run whose inventory is gone still gets the rest');
     } finally {
       delete process.env.REDACTION_TEST_PW;
       delete process.env.REDACTION_TEST_PASS;

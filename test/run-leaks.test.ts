@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConformanceRun } from '../harness/scenario/conformance-run.ts';
+import { prepareRun } from './prepare-run.ts';
 import { DEFAULT_INVENTORY } from '../targets/inventory.ts';
 import { SESSION_PREFIX } from '../targets/local.ts';
 
@@ -40,7 +40,7 @@ describe('a conformance run', function () {
 
   it('leaves no process, port or temp directory behind', async () => {
     const dirsBefore = await sessionDirs();
-    const run = await ConformanceRun.prepare({
+    const run = await prepareRun({
       inventory: DEFAULT_INVENTORY,
       only: ['simulator'],
       reportsDir: reports,

@@ -1,4 +1,4 @@
-import type { ErrorMapEntry } from '../../targets/target.ts';
+import type { ErrorMapEntry } from '../scenario/target.ts';
 
 // The default error map: one EMS log line → the failure class it proves. Covers the C SDK's own
 // lines (EMS-FACTS.md "Log lines of the C SDK"; X509 codes as OpenSSL numbers them) and the

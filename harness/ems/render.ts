@@ -4,7 +4,7 @@ import type { Catalogue } from '../pki/catalogue.ts';
 import { parseConfigText } from './config.ts';
 import type { Redactor } from '../report/redact.ts';
 import { deepMerge, type FileRef, type Scenario, type SecretRef } from '../scenario/model.ts';
-import type { PathStyle, Target, TargetSession } from '../../targets/target.ts';
+import type { PathStyle, Target, TargetSession } from '../scenario/target.ts';
 
 // Renders one scenario's config.json for one target: copies the referenced files into the
 // target's session directory, asks the target's own EMS to encrypt secrets, spells paths the

@@ -1,18 +1,22 @@
 import { strict as assert } from 'node:assert';
 import { resolve } from 'node:path';
 import { ConformanceRun } from '../scenario/conformance-run.ts';
-import { DEFAULT_INVENTORY } from '../../targets/inventory.ts';
+import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, loadTargets } from '../../targets/inventory.ts';
 import { reportToAllure } from '../report/allure.ts';
-import { classify, DEFAULT_EXPECTATIONS_DIR, loadExpectations } from '../report/divergences.ts';
+import { classify, loadExpectations } from '../report/divergences.ts';
 
 // The thin mocha adapter: one `it` per scenario × target. The run itself schedules every case
 // (bounded concurrency) when the suite starts; each `it` awaits its own result and asserts it.
 // Settings come from the environment so `npm test` and `conformance run` share this file.
 
 const env = process.env;
+// The composition root of `npm test` and `conformance run`: the inventory becomes drivers here.
+const inventory = resolve(env.CONFORMANCE_INVENTORY ?? DEFAULT_INVENTORY);
 const run = await ConformanceRun.prepare({
-  inventory: resolve(env.CONFORMANCE_INVENTORY ?? DEFAULT_INVENTORY),
-  only: env.CONFORMANCE_TARGETS ? env.CONFORMANCE_TARGETS.split(',') : [],
+  targets: await loadTargets(inventory, env.CONFORMANCE_TARGETS ? env.CONFORMANCE_TARGETS.split(',') : [], {
+    acceptNewHostKey: env.CONFORMANCE_ACCEPT_NEW_HOST_KEY === '1',
+  }),
+  inventory,
   scenarios: env.CONFORMANCE_SCENARIOS ? env.CONFORMANCE_SCENARIOS.split(',') : [],
   ...(env.CONFORMANCE_JOBS ? { jobs: Number(env.CONFORMANCE_JOBS) } : {}),
   reportsDir: resolve(env.CONFORMANCE_REPORTS ?? 'reports'),

@@ -2,7 +2,7 @@ import * as allure from 'allure-js-commons';
 import { getGlobalTestRuntime } from 'allure-js-commons/sdk/runtime';
 import type { ScenarioResult } from '../scenario/run.ts';
 import { REQUIREMENTS } from '../scenario/requirements.ts';
-import type { Target } from '../../targets/target.ts';
+import type { Target } from '../scenario/target.ts';
 import type { Divergence } from './divergences.ts';
 
 // Labels and evidence of one result for Allure (inside a running allure-mocha test). The result

@@ -12,7 +12,6 @@ import type { Status } from '../scenario/verdict.ts';
 // A result that deviates as listed is "known" and does not fail the run; one that now passes is
 // "fixed" (remove it from the list); any other deviation still counts as what it is.
 
-export const DEFAULT_EXPECTATIONS_DIR = fileURLToPath(new URL('../../targets/expectations/', import.meta.url));
 
 export const ExpectedDivergence = z
   .object({

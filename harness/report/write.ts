@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCatalogue } from '../pki/build.ts';
-import { readInventory } from '../../targets/inventory.ts';
 import { AllureGenerator, allureReportName } from './allure-generate.ts';
 import { applyDivergences, type TargetExpectations } from './divergences.ts';
 import { evaluate, type Gates, type RunOutcome } from './gates.ts';
@@ -78,16 +77,10 @@ export async function writeReports(input: ResultsFile, o: ReportOptions): Promis
 }
 
 /**
- * The redactor for the report step: the catalogue's passphrases, the SSH password and key
- * passphrase of each gateway the inventory names (from the environment variables it points at)
- * and, built in, private-key PEM blocks and secret-named fields.
+ * The redactor for the report step: the catalogue's passphrases, the targets' own secrets (the
+ * composition root reads them from the inventory: SSH passwords, key passphrases) and, built in,
+ * private-key PEM blocks and secret-named fields.
  */
-export async function reportRedactor(inventory: string): Promise<Redactor> {
-  const redactor = new Redactor().add(...Object.values((await loadCatalogue()).secrets));
-  // A saved run's inventory may be gone or changed since; its results were redacted when made.
-  const inv = await readInventory(inventory).catch(() => undefined);
-  for (const t of inv?.targets ?? []) {
-    if ('auth' in t) redactor.add(...[t.auth.passwordEnv, t.auth.passphraseEnv].map((name) => (name ? process.env[name] : undefined)));
-  }
-  return redactor;
+export async function reportRedactor(targetSecrets: Array<string | undefined>): Promise<Redactor> {
+  return new Redactor().add(...Object.values((await loadCatalogue()).secrets), ...targetSecrets);
 }

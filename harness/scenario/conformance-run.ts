@@ -5,8 +5,7 @@ import { loadCatalogue } from '../pki/build.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import { Redactor } from '../report/redact.ts';
 import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile } from '../report/results.ts';
-import { loadTargets } from '../../targets/inventory.ts';
-import type { Target } from '../../targets/target.ts';
+import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
 import type { Family, Scenario } from './model.ts';
 import { runScenario, type ScenarioResult } from './run.ts';
@@ -16,13 +15,13 @@ import { runScenario, type ScenarioResult } from './run.ts';
 // and all together, in catalogue order whatever the completion order, in results.json.
 
 export interface RunOptions {
+  /** The drivers, built by the composition root (harness/cli.ts, harness/mocha/) from the inventory. */
+  targets: Target[];
+  /** The inventory file they came from, recorded in results.json. */
   inventory: string;
-  only?: string[];
   /** Only scenarios whose id starts with one of these (the sanity scenario always runs). */
   scenarios?: string[];
   jobs?: number;
-  /** First contact with gateways whose host key is not pinned yet (default: $CONFORMANCE_ACCEPT_NEW_HOST_KEY=1). */
-  acceptNewHostKey?: boolean;
   reportsDir: string;
   onResult?: (r: ScenarioResult, done: number, total: number) => void;
 }
@@ -57,9 +56,7 @@ export class ConformanceRun {
   }
 
   static async prepare(opts: RunOptions): Promise<ConformanceRun> {
-    const acceptNewHostKey = opts.acceptNewHostKey ?? process.env.CONFORMANCE_ACCEPT_NEW_HOST_KEY === '1';
-    const [families, targets] = await Promise.all([loadFamilies(), loadTargets(opts.inventory, opts.only, { acceptNewHostKey })]);
-    return new ConformanceRun(families, targets, { ...opts, jobs: Math.max(1, opts.jobs ?? cpus().length) });
+    return new ConformanceRun(await loadFamilies(), opts.targets, { ...opts, jobs: Math.max(1, opts.jobs ?? cpus().length) });
   }
 
   /** Schedules every case once; later calls return the same promises. */

@@ -5,7 +5,7 @@ import { renderConfig } from '../ems/render.ts';
 import { attributeLine } from '../ems/error-map.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import type { Redactor } from '../report/redact.ts';
-import type { EmsProcess, EmsExit, Target, TargetSession } from '../../targets/target.ts';
+import type { EmsProcess, EmsExit, Target, TargetSession } from './target.ts';
 import { expectationFor, type Expectation, type Scenario } from './model.ts';
 import type { FailureClass, RequirementId } from './requirements.ts';
 import { decide, judge, type Decision, type Evidence, type Status, type Verdict } from './verdict.ts';

@@ -1,6 +1,6 @@
 import type { Observation } from '../endpoints/observations.ts';
 import { attributeLine } from '../ems/error-map.ts';
-import type { EmsExit, EmsLine, ErrorMapEntry } from '../../targets/target.ts';
+import type { EmsExit, EmsLine, ErrorMapEntry } from './target.ts';
 import type { Expectation } from './model.ts';
 import type { FailureClass } from './requirements.ts';
 

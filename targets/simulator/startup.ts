@@ -6,7 +6,7 @@ import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
 import { opensslText } from './openssl-text.ts';
 import { fipsViolation } from './fips.ts';
 import { policyFor, type ClientCredentials, type TlsPolicy } from './tls-policy.ts';
-import type { Flavour } from '../target.ts';
+import type { Flavour } from '../../harness/scenario/target.ts';
 
 // Everything the EMS checks before it first connects. Each failure is a StartupError whose
 // message is the one log line that says why; the EMS then exits 1.

@@ -2,7 +2,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { EmsConfig } from '../../harness/ems/config.ts';
-import type { Flavour } from '../target.ts';
+import type { Flavour } from '../../harness/scenario/target.ts';
 import {
   CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, fromNodeName, HOSTNAME_MISMATCH, isChainBuildError,
   signatureAlgorithmOid, WEAK_SIGNATURE_OIDS, type VerifyError,

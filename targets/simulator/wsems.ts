@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Flavour } from '../target.ts';
+import type { Flavour } from '../../harness/scenario/target.ts';
 import { Connector } from './connect.ts';
 import { errorText, StartupError } from './keys.ts';
 import { Logger } from './log.ts';

@@ -1,6 +1,6 @@
 import { connect as tcpConnect } from 'node:net';
 import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper, type Stats } from 'ssh2';
-import { InfrastructureError } from '../target.ts';
+import { InfrastructureError } from '../../harness/scenario/target.ts';
 import { fingerprint } from './host-key.ts';
 
 // One SSH connection to a gateway: the host key checked against the inventory's pin before

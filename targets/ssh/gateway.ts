@@ -4,7 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import {
   InfrastructureError, type EmsProcess, type ErrorMapEntry, type PathStyle, type Target, type TargetProfile, type TargetSession,
-} from '../target.ts';
+} from '../../harness/scenario/target.ts';
 import { EmsEvents } from '../ems-events.ts';
 import { SshConnection, type Spawned, type SshOptions } from './connection.ts';
 import { pinHostKey } from './host-key.ts';

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { InfrastructureError } from '../target.ts';
+import { InfrastructureError } from '../../harness/scenario/target.ts';
 import type { SshConnection } from './connection.ts';
 import { exitCodeOf, GatewayTarget, managedRun, STOP_GRACE_MS, type Drain, type GatewayConfig, type Launcher, type RemoteRun, type ServiceControl } from './gateway.ts';
 import { CLEAR_RUNS, emsProcessScript, FOLLOW, HOLD_LOCK, KILL_IF_OURS, listeningPorts, PROBE_TCP, shCommand, shExports, shQuote } from './posix.ts';

@@ -1,5 +1,5 @@
 import { win32 } from 'node:path';
-import { InfrastructureError } from '../target.ts';
+import { InfrastructureError } from '../../harness/scenario/target.ts';
 import type { SshConnection } from './connection.ts';
 import { exitCodeOf, GatewayTarget, managedRun, type GatewayConfig, type Launcher, type RemoteRun, type ServiceControl } from './gateway.ts';
 import { cmdLine, nativeArg, psCommand, psQuote, windowsForward, windowsNative, windowsSftp } from './powershell.ts';

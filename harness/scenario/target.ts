@@ -1,4 +1,4 @@
-import type { FailureClass } from '../harness/scenario/requirements.ts';
+import type { FailureClass } from './requirements.ts';
 
 // One interface for every place a WS EMS runs: the local host (simulator or a vendor wsems),
 // a Linux gateway over SSH, a Windows gateway over SSH. Drivers act; the profile only describes.
