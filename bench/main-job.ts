@@ -52,6 +52,8 @@ export interface MainJobRun {
   cpuMs: number | undefined;
   /** Of which the job's own process (the harness: run loop, endpoints, reports); sampled, so slightly low. */
   harnessCpuMs: number | undefined;
+  /** The job's own CPU in the run phase (results.json's startedAt to finishedAt: targets connected, scenarios, targets restored), from the samples around those moments. */
+  harnessRunPhaseCpuMs: number | undefined;
   phases: { startUpMs: number; scenariosMs: number; afterMs: number };
   verdictLatencyMs: { p50: number | undefined; p95: number | undefined; max: number | undefined };
   /** Results decided by a timer (the hang timeout, or the handshake grace) instead of evidence. */
@@ -63,10 +65,11 @@ export interface MainJobRun {
   log: string;
 }
 
-export async function runMainJob(reportsDir: string, jobs: number | undefined): Promise<MainJobRun> {
+/** `extraArgs`: more options of `conformance run` (another inventory, a family). */
+export async function runMainJob(reportsDir: string, jobs: number | undefined, extraArgs: string[] = []): Promise<MainJobRun> {
   await rm(reportsDir, { recursive: true, force: true });
   await mkdir(reportsDir, { recursive: true });
-  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : [])];
+  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : []), ...extraArgs];
   const log = join(reportsDir, 'main-job.log');
   const out = createWriteStream(log);
   const cpu0 = await childCpuMs();
@@ -77,9 +80,12 @@ export async function runMainJob(reportsDir: string, jobs: number | undefined): 
   child.stderr.pipe(out, { end: false });
   // The harness's own CPU time, read while it lives (after its exit only the total is known).
   let harnessCpuMs: number | undefined;
+  const timeline: Array<{ at: number; ms: number }> = [];
   const sampler = setInterval(() => {
     void processCpuMs(child.pid!).then((ms) => {
-      if (ms !== undefined) harnessCpuMs = Math.max(harnessCpuMs ?? 0, ms);
+      if (ms === undefined) return;
+      harnessCpuMs = Math.max(harnessCpuMs ?? 0, ms);
+      timeline.push({ at: Date.now(), ms });
     });
   }, 50);
   const exitCode = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve)).finally(() => clearInterval(sampler));
@@ -114,6 +120,7 @@ export async function runMainJob(reportsDir: string, jobs: number | undefined): 
     wallMs,
     cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
     harnessCpuMs,
+    harnessRunPhaseCpuMs: cpuBetween(timeline, startedAt, finishedAt),
     phases: { startUpMs: startedAt - spawnedAt, scenariosMs: finishedAt - startedAt, afterMs: exitedAt - finishedAt },
     verdictLatencyMs: { p50: round(percentile(latencies, 50), 2), p95: round(percentile(latencies, 95), 2), max: round(percentile(latencies, 100), 2) },
     timeoutEnded: results.filter((r) => r.endedBy === 'timeout').map(id),
@@ -122,4 +129,11 @@ export async function runMainJob(reportsDir: string, jobs: number | undefined): 
     reportsDir,
     log,
   };
+}
+
+/** CPU used between two moments, from the last sample at or before `from` to the first at or after `to`; undefined without such samples. */
+function cpuBetween(timeline: Array<{ at: number; ms: number }>, from: number, to: number): number | undefined {
+  const before = timeline.filter((s) => s.at <= from).pop();
+  const after = timeline.find((s) => s.at >= to);
+  return before && after ? after.ms - before.ms : undefined;
 }

@@ -1,0 +1,221 @@
+import { spawn } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { formatIssues } from '../harness/scenario/model.ts';
+import { readInventory, type Inventory } from '../targets/inventory.ts';
+import { readLab } from '../targets/lab/layout.ts';
+import { proxiedInventory } from '../targets/lab/proxied-inventory.ts';
+import { runMainJob, type MainJobRun } from './main-job.ts';
+import { round } from './stats.ts';
+
+// `npm run bench -- --lab`: lab gateways at WAN latency. Every gateway's sshd is put behind a
+// delaying TCP proxy (targets/lab/delay-proxy.ts, in this process); the family runs over all the
+// gateways at each round trip asked for, then over each gateway alone at the longest one. From
+// that, in one run: the sequential round trips per scenario (the slope of the per-scenario cost
+// over the round trip), the cost per scenario at each round trip, N gateways against one (total
+// wall of the same family), the harness's own CPU per gateway scenario. Written into
+// reports/bench.json under "lab" (what `npm run bench` writes there stays). docs/performance.md.
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const TARGETS = { roundTripsProcess: 4, roundTripsService: 6, togetherRatio: 1.2, harnessCpuMsPerScenario: 25 };
+
+export const LabOptions = z
+  .object({
+    /** A lab inventory; default: the virtual lab's (brought up for the bench, and down again, when it is not up). */
+    inventory: z.string().optional(),
+    /** Round trips to measure at, ms; the slope is taken between the first and the last. */
+    rtt: z.array(z.coerce.number().min(0).max(1000)).min(2).default([0, 50]),
+    /** The family (scenario id prefix) every run takes. */
+    scenario: z.string().min(1).default('cert.'),
+    out: z.string().default('reports'),
+  })
+  .strict();
+export type LabOptions = z.infer<typeof LabOptions>;
+
+export function parseLabOptions(values: { inventory?: string; rtt?: string[]; scenario?: string; out?: string }): LabOptions {
+  const parsed = LabOptions.safeParse({ ...values, ...(values.rtt ? { rtt: values.rtt.flatMap((r) => r.split(',')) } : {}) });
+  if (!parsed.success) throw new Error(`bench --lab options: ${formatIssues(parsed.error)} (usage: npm run bench -- --lab [--inventory FILE] [--rtt 0,50] [--scenario cert.] [--out DIR])`);
+  const rtt = [...new Set(parsed.data.rtt)].sort((a, b) => a - b);
+  if (rtt.length < 2) throw new Error('bench --lab options: --rtt needs two different round trips (the slope is taken between them)');
+  return { ...parsed.data, rtt };
+}
+
+interface GatewayInfo {
+  id: string;
+  mode: string;
+  tunnel: boolean;
+  /** The round-trip target that applies to it (undefined: none, with the reason). */
+  limit?: number;
+  note?: string;
+}
+
+export async function labBench(o: LabOptions): Promise<number> {
+  const out = resolve(REPO, o.out);
+  const dir = join(out, 'bench', 'lab');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const lab = await labInventory(o.inventory);
+  try {
+    const inv = await readInventory(lab.file);
+    const gateways = gatewaysOf(inv);
+    if (!gateways.length) throw new Error(`${lab.file}: no ssh-linux or ssh-windows target to measure`);
+    const proxied = await proxiedInventory(lab.file, join(dir, 'inventory.yaml'), 0);
+    log(`machine: ${cpus().length} CPUs, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; the virtual gateways' EMS processes run on this machine too`);
+    log(`gateways: ${gateways.map((g) => `${g.id} (${g.mode}${g.tunnel ? ', reverse tunnel' : ''})`).join(', ')}; family ${o.scenario}; round trips ${o.rtt.join(', ')} ms`);
+    const runs: Array<{ rttMs: number; only?: string; run: MainJobRun }> = [];
+    try {
+      const job = async (rttMs: number, only?: string) => {
+        for (const p of proxied.proxies.values()) p.rttMs = rttMs;
+        const name = `rtt-${rttMs}${only ? `-${only}` : '-all'}`;
+        log(`run: ${only ?? 'all gateways'} at ${rttMs} ms …`);
+        const run = await runMainJob(join(dir, name), undefined, ['--inventory', proxied.file, '--scenario', o.scenario, ...(only ? ['--target', only] : ['--target', ...gateways.map((g) => g.id)])]);
+        log(`  ${run.scenariosRun} scenarios in ${(run.wallMs / 1000).toFixed(1)} s, exit ${run.exitCode} (${run.summary.passed} passed, ${run.summary.failed} failed, ${run.summary.broken} broken)`);
+        runs.push({ rttMs, ...(only ? { only } : {}), run });
+      };
+      for (const rtt of o.rtt) await job(rtt);
+      const longest = o.rtt[o.rtt.length - 1]!;
+      if (gateways.length > 1) for (const g of gateways) await job(longest, g.id);
+    } finally {
+      await proxied.close();
+    }
+    const report = analyse(o, gateways, runs);
+    print(report);
+    const file = await mergeIntoBenchJson(out, report);
+    log(`\nwritten: ${file} ("lab")`);
+    const broken = runs.filter((r) => r.run.summary.failed + r.run.summary.broken > 0);
+    if (broken.length) log(`note: some runs had failed or broken results; their logs: ${broken.map((r) => r.run.log).join(', ')}`);
+    return broken.length ? 2 : report.targets.every((t) => t.met !== false) ? 0 : 1;
+  } finally {
+    await lab.release();
+  }
+}
+
+/** The inventory given, or the virtual lab's: brought up when it is not up (and down again afterwards). */
+async function labInventory(given: string | undefined): Promise<{ file: string; release(): Promise<void> }> {
+  if (given) return { file: resolve(given), release: async () => undefined };
+  const { lab } = await readLab();
+  if (lab) return { file: lab.inventory, release: async () => undefined };
+  log('the virtual lab is not up: bringing it up for the bench (and down afterwards)');
+  await labCommand('up');
+  const up = await readLab();
+  if (!up.lab) throw new Error(`lab up did not leave a lab: ${up.reason}`);
+  return { file: up.lab.inventory, release: () => labCommand('down') };
+}
+
+function labCommand(what: 'up' | 'down'): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'targets/lab/lab.ts', what], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject).once('close', (code) => (code === 0 ? resolvePromise() : reject(new Error(`targets/lab/lab.ts ${what} exited with ${code} (it needs root)`))));
+  });
+}
+
+function gatewaysOf(inv: Inventory): GatewayInfo[] {
+  return inv.targets.flatMap((t): GatewayInfo[] => {
+    if (t.kind === 'local') return [];
+    const tunnel = 'tunnel' in t.platform;
+    const mode = t.ems.start.mode;
+    const processLike = mode === 'process';
+    if (tunnel) {
+      return [{ id: t.id, mode, tunnel, note: "its EMS's TLS handshake, WebSocket upgrade and AUTH go through the SSH connection too: those round trips are the product's, not the driver's" }];
+    }
+    return [{ id: t.id, mode, tunnel, limit: processLike ? TARGETS.roundTripsProcess : TARGETS.roundTripsService }];
+  });
+}
+
+type Run = { rttMs: number; only?: string; run: MainJobRun };
+
+function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
+  const together = (rtt: number) => runs.find((r) => r.rttMs === rtt && !r.only)!.run;
+  const first = o.rtt[0]!;
+  const last = o.rtt[o.rtt.length - 1]!;
+  /** Mean duration of a gateway's scenarios that ran, in a run. */
+  const cost = (run: MainJobRun, id: string) => {
+    const mine = run.results.filter((r) => r.target === id && r.endedBy !== 'not-run');
+    return mine.length ? mine.reduce((a, r) => a + r.durationMs, 0) / mine.length : undefined;
+  };
+  const perGateway = gateways.map((g) => {
+    const costMs = Object.fromEntries(o.rtt.map((rtt) => [String(rtt), round(cost(together(rtt), g.id), 1)]));
+    const lo = cost(together(first), g.id);
+    const hi = cost(together(last), g.id);
+    const roundTrips = lo === undefined || hi === undefined ? undefined : (hi - lo) / (last - first);
+    const alone = runs.find((r) => r.only === g.id);
+    return {
+      ...g,
+      scenarios: together(last).results.filter((r) => r.target === g.id && r.endedBy !== 'not-run').length,
+      costMsPerScenario: costMs,
+      roundTripsPerScenario: round(roundTrips, 2),
+      aloneWallMs: alone ? round(alone.run.phases.scenariosMs, 0) : undefined,
+    };
+  });
+  const all = together(last);
+  const slowestAlone = Math.max(...perGateway.map((g) => g.aloneWallMs ?? 0));
+  const togetherRatio = gateways.length > 1 && slowestAlone > 0 ? all.phases.scenariosMs / slowestAlone : undefined;
+  const cpu = o.rtt.map((rtt) => {
+    const r = together(rtt);
+    return { rttMs: rtt, scenarios: r.scenariosRun, harnessCpuMs: round(r.harnessRunPhaseCpuMs, 0), perScenarioMs: round(r.harnessRunPhaseCpuMs === undefined ? undefined : r.harnessRunPhaseCpuMs / r.scenariosRun, 1) };
+  });
+  const worstCpu = Math.max(...cpu.map((c) => c.perScenarioMs ?? Infinity));
+  const targets = [
+    ...perGateway.map((g) => ({
+      target: g.limit !== undefined ? `${g.id} (${g.mode}): sequential round trips per scenario <= ${g.limit}` : `${g.id} (${g.mode}, reverse tunnel): sequential round trips per scenario (no target: ${g.note})`,
+      value: g.roundTripsPerScenario,
+      met: g.limit === undefined ? undefined : g.roundTripsPerScenario !== undefined && g.roundTripsPerScenario <= g.limit,
+    })),
+    ...(togetherRatio !== undefined
+      ? [{ target: `${gateways.length} gateways together <= ${TARGETS.togetherRatio} x the slowest alone (${o.scenario} at ${last} ms)`, value: round(togetherRatio, 2), met: togetherRatio <= TARGETS.togetherRatio }]
+      : []),
+    { target: `harness CPU per gateway scenario <= ${TARGETS.harnessCpuMsPerScenario} ms`, value: round(worstCpu, 1), met: worstCpu <= TARGETS.harnessCpuMsPerScenario },
+  ];
+  return {
+    format: 1,
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model.trim(), node: process.version, loadavgAtEnd: loadavg() },
+    family: o.scenario,
+    rttMs: o.rtt,
+    how: 'each gateway behind an in-process TCP proxy delaying every chunk by rtt/2 each way; per-scenario cost = mean durationMs of the gateway\'s scenarios in the all-gateways run; round trips = (cost at the longest rtt - cost at the shortest) / (difference of the rtts); together = scenario phase of the all-gateways run at the longest rtt / that of the slowest gateway alone; harness CPU = the harness process\'s CPU in the run phase / scenarios run',
+    gateways: perGateway,
+    together: { wallMs: round(all.phases.scenariosMs, 0), slowestAloneMs: slowestAlone || undefined, ratio: round(togetherRatio, 2) },
+    harnessCpu: cpu,
+    runs: runs.map((r) => ({ rttMs: r.rttMs, targets: r.only ? [r.only] : gateways.map((g) => g.id), command: r.run.command, wallMs: round(r.run.wallMs, 0), scenariosMs: round(r.run.phases.scenariosMs, 0), scenariosRun: r.run.scenariosRun, summary: r.run.summary, exitCode: r.run.exitCode, log: r.run.log })),
+    targets,
+  };
+}
+
+type LabReport = ReturnType<typeof analyse>;
+
+function print(r: LabReport): void {
+  log('');
+  const header = ['gateway', 'mode', 'scenarios', ...r.rttMs.map((t) => `ms/scen. @${t}`), 'round trips', 'alone s'];
+  const rows = r.gateways.map((g) => [
+    g.id, `${g.mode}${g.tunnel ? '+tunnel' : ''}`, String(g.scenarios), ...r.rttMs.map((t) => fmt(g.costMsPerScenario[String(t)], 0)), fmt(g.roundTripsPerScenario, 2), fmt(g.aloneWallMs === undefined ? undefined : g.aloneWallMs / 1000, 1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  log(line(header));
+  for (const row of rows) log(line(row));
+  log(`\ntogether: ${fmt(r.together.wallMs === undefined ? undefined : r.together.wallMs / 1000, 1)} s for the family on all gateways at ${r.rttMs[r.rttMs.length - 1]} ms; the slowest gateway alone ${fmt(r.together.slowestAloneMs === undefined ? undefined : r.together.slowestAloneMs / 1000, 1)} s (ratio ${fmt(r.together.ratio, 2)})`);
+  log(`harness CPU per gateway scenario: ${r.harnessCpu.map((c) => `${fmt(c.perScenarioMs, 1)} ms at ${c.rttMs} ms`).join(', ')}`);
+  for (const g of r.gateways) if (g.note) log(`  ${g.id}: ${g.note}`);
+  log('\ntargets:');
+  for (const t of r.targets) log(`  ${t.met === undefined ? 'info   ' : t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${String(t.value)}`);
+}
+
+/** reports/bench.json keeps what `npm run bench` wrote; the lab's figures go under "lab". */
+async function mergeIntoBenchJson(out: string, lab: LabReport): Promise<string> {
+  const file = join(out, 'bench.json');
+  const existing = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => ({}));
+  await mkdir(out, { recursive: true });
+  await writeFile(file, `${JSON.stringify({ ...existing, lab }, null, 2)}\n`);
+  return file;
+}
+
+function fmt(n: number | undefined, digits: number): string {
+  return n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
+}
+
+function log(s: string): void {
+  process.stdout.write(`${s}\n`);
+}
