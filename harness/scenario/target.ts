@@ -50,14 +50,28 @@ export interface EmsProcess {
   stop(): Promise<void>;
 }
 
-/** One scenario's stay on a target: its own directory, removed (keys first) by `close`. */
+/** A file for a session directory; `secret` ones (keys) are readable by the owner only. */
+export interface FileToPut {
+  name: string;
+  content: Buffer | string;
+  secret?: boolean;
+}
+
+/**
+ * One scenario's stay on a target: its own directory, removed (keys first) by `close`. The
+ * render step asks for all of a scenario's files and all of its secrets at once: a gateway over
+ * a WAN link pays a round trip per request waited for.
+ */
 export interface TargetSession {
   /** The session directory, native form on the target. */
   dir: string;
-  /** Copies a file into the session directory; returns its native path on the target (`/…` or `C:/…`). */
-  putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string>;
-  /** The target EMS's own `-encrypt` output for a secret (opaque to the harness). */
-  encrypt(secret: string): Promise<string>;
+  /**
+   * Copies files into the session directory, in one go; returns their native paths on the
+   * target (`/…` or `C:/…`), in order. A driver may send them along with `start` (a gateway does).
+   */
+  putFiles(files: FileToPut[]): Promise<string[]>;
+  /** The target EMS's own `-encrypt` output for each secret (opaque to the harness), in order; one request for all. */
+  encryptAll(secrets: string[]): Promise<string[]>;
   /** A TCP port on the target for the EMS's local REST server. */
   restPort(): Promise<number>;
   /** Writes config.json into the session directory and starts the EMS with `-cfg` on it. */
@@ -75,6 +89,11 @@ export interface Target {
   bindAddress: string;
   /** Scenarios at once on this target (a gateway runs one EMS: 1); unset = up to --jobs. */
   concurrency?: number;
+  /**
+   * The EMS runs elsewhere (a gateway): its scenarios cost this host little CPU, so `--jobs` (the
+   * EMS processes on this host) does not bound them; `--gateways` bounds how many such targets run at once.
+   */
+  remote?: boolean;
   /** Values the driver holds that no report may show (SSH passwords, key passphrases). */
   secrets?: string[];
   /**
@@ -87,6 +106,8 @@ export interface Target {
   close(): Promise<void>;
   /** Puts back what an interrupted run left on the target (`npm run restore`); says what it did. */
   restore?(): Promise<string[]>;
+  /** Leaves at once (a second Ctrl-C), connections cut; what `restore` needs stays on the target. */
+  abandon?(): void;
 }
 
 /** Infrastructure failed (not the product): the scenario is BROKEN, not FAILED. */

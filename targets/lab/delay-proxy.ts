@@ -13,7 +13,11 @@ export interface DelayProxy {
   rttMs: number;
   /** Bytes carried towards the gateway so far (all connections). */
   readonly bytesUp: number;
-  /** Cuts every connection (both sides destroyed, no goodbye) once `afterBytes` more bytes went towards the gateway; 0 = now. */
+  /**
+   * Cuts every connection once `afterBytes` more bytes went towards the gateway (0 = now): the
+   * harness's side is destroyed, the gateway's gets what had been carried and then the end of the
+   * connection; bytes still delayed in flight are lost.
+   */
   cutAfter(afterBytes: number): Promise<void>;
   /** Stops carrying bytes either way (a black-holed link: nothing is closed, nothing arrives). */
   blackhole(): void;
@@ -22,13 +26,18 @@ export interface DelayProxy {
 
 export async function startDelayProxy(opts: { to: { host: string; port: number }; rttMs: number; listen?: string }): Promise<DelayProxy> {
   const sockets = new Set<Socket>();
+  /** The gateway's side of each connection: at a cut it gets what was written so far, then the connection ends. */
+  const upstreams = new Set<Socket>();
   let bytesUp = 0;
   let holed = false;
   let cut: { at: number; done: () => void } | undefined;
   const state = { rttMs: opts.rttMs };
 
   const cutNow = () => {
-    for (const s of sockets) s.destroy();
+    for (const s of sockets) {
+      if (upstreams.has(s)) s.end(() => s.destroy());
+      else s.destroy();
+    }
     const c = cut;
     cut = undefined;
     c?.done();
@@ -70,11 +79,13 @@ export async function startDelayProxy(opts: { to: { host: string; port: number }
   const server = createServer((client) => {
     const upstream = connect(opts.to.port, opts.to.host);
     sockets.add(client).add(upstream);
+    upstreams.add(upstream);
     for (const s of [client, upstream]) {
       s.setNoDelay(true);
       s.on('error', () => undefined);
       s.on('close', () => {
         sockets.delete(s);
+        upstreams.delete(s);
         client.destroy();
         upstream.destroy();
       });

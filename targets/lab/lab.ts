@@ -178,10 +178,12 @@ async function gatewayPasswd(g: Omit<LabGateway, 'hostKey'>, etc: string): Promi
   await writeFile(join(etc, 'passwd'), passwd, { mode: 0o644 });
 }
 
-/** Stops the gateway's sshd listener (its pid file names it); sessions already open live on. */
+/** Stops the gateway's sshd listener (its pid file names it) and waits until it is gone; sessions already open live on. */
 export async function stopSshd(g: LabGateway): Promise<void> {
   const pid = Number((await readFile(g.sshdPidFile, 'utf8')).trim());
   signal(pid, 'SIGTERM');
+  // Until it has exited it still accepts connections (and each gets a session of its own).
+  for (let i = 0; i < READY_TRIES && (await access(`/proc/${pid}`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function waitForSsh(host: string, port: number, id: string): Promise<void> {

@@ -57,9 +57,12 @@ export async function processesIn(g: LabGateway): Promise<Proc[]> {
   return procs;
 }
 
-/** EMS processes (and their watchers) the harness started in the gateway's run directories. */
+/**
+ * Processes of the harness's on the gateway: EMS processes it started in its run directories, its
+ * lock holder, and every shell it runs (`sh -c … wsems-harness`: scenario scripts, channels opened ahead).
+ */
 export async function harnessProcessesIn(g: LabGateway): Promise<Proc[]> {
-  return (await processesIn(g)).filter((p) => p.cmd.includes(`${g.workDir}/`));
+  return (await processesIn(g)).filter((p) => p.cmd.includes(`${g.workDir}/`) || p.cmd.includes(' wsems-harness'));
 }
 
 /** The sshd processes serving connections (children of the listener). */
