@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { runInterrupt } from './interrupt.ts';
 import { loadFamilies } from './scenario/families.ts';
 import { runConformanceSuite } from './mocha/run-mocha.ts';
 import { AllureGenerator, allureReportName } from './report/allure-generate.ts';
@@ -28,10 +29,13 @@ withReportOptions(program
   .option('--inventory <file>', 'inventory YAML', DEFAULT_INVENTORY)
   .option('--target <id...>', 'only these targets of the inventory')
   .option('--scenario <prefix...>', 'only scenarios whose id starts with one of these')
-  .option('--jobs <n>', 'scenarios at once (default: CPU count)', positiveInt)
+  .option('--jobs <n>', 'scenarios at once on this host, i.e. local EMS processes (default: CPU count)', positiveInt)
+  .option('--gateways <n>', 'gateways in use at once, one scenario each (default: all)', positiveInt)
   .option('--accept-new-host-key', 'first contact with a gateway whose host key the inventory does not pin: accept the key it offers and pin it there')
   .option('--reports <dir>', 'where reports go', 'reports'))
-  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; acceptNewHostKey?: boolean; reports: string } & ReportFlags) => {
+  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; gateways?: number; acceptNewHostKey?: boolean; reports: string } & ReportFlags) => {
+    // Ctrl-C from here on: the run stops and puts the gateways back; twice: leave at once.
+    runInterrupt.install((line) => console.error(line));
     const reports = resolve(o.reports);
     // Bad expectation files stop the job before any EMS starts, naming the file and the field.
     const planned = await catching(async () => {
@@ -47,6 +51,9 @@ withReportOptions(program
       ...(o.target ? { CONFORMANCE_TARGETS: o.target.join(',') } : {}),
       ...(o.scenario ? { CONFORMANCE_SCENARIOS: o.scenario.join(',') } : {}),
       ...(o.jobs ? { CONFORMANCE_JOBS: String(o.jobs) } : {}),
+      ...(o.gateways ? { CONFORMANCE_GATEWAYS: String(o.gateways) } : {}),
+      // Per-target progress on stderr: a live block on a terminal (then no spec reporter), plain lines in a log.
+      CONFORMANCE_PROGRESS: process.stderr.isTTY ? 'tty' : 'plain',
       ...(o.acceptNewHostKey ? { CONFORMANCE_ACCEPT_NEW_HOST_KEY: '1' } : {}),
     });
     const allureResults = join(reports, 'allure-results');
@@ -61,9 +68,13 @@ withReportOptions(program
     });
     if (!redactor) return;
     const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
-    if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer }))) === undefined) return;
+    if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer, spec: !process.stderr.isTTY }))) === undefined) return;
     const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
     if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, { allure, redactor });
+    if (runInterrupt.received) {
+      console.error(`conformance: interrupted (${runInterrupt.received}): the scenarios it kept from running are reported broken, not run; exit 2`);
+      process.exitCode = 2;
+    }
   });
 
 withReportOptions(program

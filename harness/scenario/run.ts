@@ -45,7 +45,12 @@ export interface RunContext {
   redactor: Redactor;
   /** Called once the verdict is taken, before the EMS is stopped and the scenario cleaned up. */
   decided?: () => void;
+  /** The run was interrupted: a scenario without a verdict INTERRUPT_GRACE_MS later is stopped, broken. */
+  signal?: AbortSignal;
 }
+
+/** How long a running scenario may still take to its verdict once the run is interrupted (Ctrl-C): the whole interrupt stays within ~10 s. */
+export const INTERRUPT_GRACE_MS = 5000;
 
 /**
  * When the EMS blames the handshake but the platform's side is never heard: then the refusal is
@@ -76,7 +81,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   let ems: EmsProcess | undefined;
   let config: Record<string, unknown> | undefined;
   const ev: Evidence = { observations: [], lines: [] };
-  let outcome: { decision: Decision; decidedAt: number; endedBy: 'evidence' | 'timeout' };
+  let outcome: { decision: Decision; decidedAt: number; endedBy: ScenarioResult['endedBy'] };
   let restConnected: boolean | undefined;
   try {
     endpoint = await startEndpoint(s.endpoint, { catalogue: ctx.catalogue, appKey, bindAddress: target.bindAddress });
@@ -85,7 +90,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     const rendered = await renderConfig({ scenario: s, target, session, catalogue: ctx.catalogue, endpointPort: endpoint.port, appKey, redactor: ctx.redactor });
     config = rendered.config;
     ems = await session.start(rendered.json);
-    outcome = await awaitVerdict(endpoint, ems, ev, target, s.hangMs);
+    outcome = await awaitVerdict(endpoint, ems, ev, target, s.hangMs, ctx.signal);
     if (outcome.decision.verdict === 'CONNECTED') restConnected = await checkConnected(ems);
   } catch (e) {
     outcome = { decision: { verdict: 'BROKEN', because: (e as Error).message }, decidedAt: performance.now(), endedBy: 'evidence' };
@@ -124,18 +129,23 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
 }
 
 /** Resolves at the first decisive evidence; the hang timer is the only timeout that decides. */
-function awaitVerdict(endpoint: Endpoint, ems: EmsProcess, ev: Evidence, target: Target, hangMs: number) {
+function awaitVerdict(endpoint: Endpoint, ems: EmsProcess, ev: Evidence, target: Target, hangMs: number, signal?: AbortSignal) {
   const errorMap = target.profile.errorMap;
-  return new Promise<{ decision: Decision; decidedAt: number; endedBy: 'evidence' | 'timeout' }>((resolve) => {
+  return new Promise<{ decision: Decision; decidedAt: number; endedBy: ScenarioResult['endedBy'] }>((resolve) => {
     const timers: NodeJS.Timeout[] = [];
     let done = false;
-    const finish = (decision: Decision, endedBy: 'evidence' | 'timeout') => {
+    const finish = (decision: Decision, endedBy: ScenarioResult['endedBy']) => {
       if (done) return;
       done = true;
       timers.forEach(clearTimeout);
       unsubscribe();
+      signal?.removeEventListener('abort', interrupted);
       resolve({ decision, decidedAt: performance.now(), endedBy });
     };
+    const interrupted = () =>
+      timers.push(setTimeout(() => finish({ verdict: 'BROKEN', because: `interrupted (SIGINT/SIGTERM): no verdict within ${INTERRUPT_GRACE_MS} ms of it` }, 'not-run'), INTERRUPT_GRACE_MS));
+    if (signal?.aborted) interrupted();
+    else signal?.addEventListener('abort', interrupted, { once: true });
     const check = (final = false) => {
       const d = decide(ev, errorMap, final);
       if (d) finish(d, 'evidence');

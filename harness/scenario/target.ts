@@ -106,8 +106,6 @@ export interface Target {
   close(): Promise<void>;
   /** Puts back what an interrupted run left on the target (`npm run restore`); says what it did. */
   restore?(): Promise<string[]>;
-  /** Leaves at once (a second Ctrl-C), connections cut; what `restore` needs stays on the target. */
-  abandon?(): void;
 }
 
 /** Infrastructure failed (not the product): the scenario is BROKEN, not FAILED. */

@@ -201,11 +201,6 @@ export abstract class GatewayTarget implements Target {
     }
   }
 
-  /** Leaves at once (a second Ctrl-C): connections cut, the journal stays on the gateway for the next run or `npm run restore`. */
-  abandon(): void {
-    this.conn?.destroy();
-  }
-
   /** `npm run restore`: finds a journal left by a crashed run and puts the gateway back. */
   async restore(): Promise<string[]> {
     const conn = await this.#open();
