@@ -50,8 +50,8 @@ export class ConformanceRun {
   readonly #redactor = new Redactor();
   readonly #startedAt = new Date();
   #catalogue?: Promise<Catalogue>;
-  /** Each target put back once its cases are done (a gateway: restored, its --gateways place passed on). */
-  readonly #closed: Array<Promise<void>> = [];
+  /** Each target put back once its cases are done (a gateway: restored, its --gateways place passed on); why not, if it could not be. */
+  readonly #closed: Array<Promise<Error | undefined>> = [];
   #done = 0;
 
   private constructor(
@@ -92,7 +92,7 @@ export class ConformanceRun {
         down ?? (r.status === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
       const rest = this.cases.filter((c) => c.target === target && c !== sanityCase);
       const all = [gate, ...[...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))].map((c) => this.#schedule(c, lane.scenario, gateReason))];
-      this.#closed.push(Promise.all(all).then(() => target.close()).finally(() => lane.done()));
+      this.#closed.push(Promise.all(all).then(() => target.close()).then(() => undefined, (e: Error) => e).finally(() => lane.done()));
     }
   }
 
@@ -107,9 +107,9 @@ export class ConformanceRun {
   async finish(): Promise<ResultsFile> {
     this.start();
     const results = await Promise.all(this.cases.map((c) => this.result(c.family.name, c.scenario.id, c.target.id)));
-    const closed = await Promise.allSettled([...this.#closed, closeSharedEndpoints()]);
+    const [closed, shared] = await Promise.all([Promise.all(this.#closed), closeSharedEndpoints().then(() => undefined, (e: Error) => e)]);
     // A target that could not be put back says so (its restore journal stays for `npm run restore`).
-    for (const c of closed) if (c.status === 'rejected') console.error(`conformance: ${this.#redactor.text((c.reason as Error).message)}`);
+    for (const e of [...closed, shared]) if (e) console.error(`conformance: ${this.#redactor.text(e.message)}`);
     const finishedAt = new Date();
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
     const doc: ResultsFile = {

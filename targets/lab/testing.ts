@@ -86,3 +86,13 @@ export async function workLeftovers(g: LabGateway): Promise<string[]> {
   const runs = (await readdir(`${g.workDir}/runs`).catch(() => [] as string[])).map((r) => `runs/${r}`);
   return [...top, ...runs];
 }
+
+/** What keeps a gateway from being as the harness found it: its journal or run directories, processes of its own. */
+export async function notAsFound(g: LabGateway): Promise<string[]> {
+  return [...(await workLeftovers(g)).map((f) => `${g.id}: ${f} left in ${g.workDir}`), ...(await harnessProcessesIn(g)).map((p) => `${g.id}: still running: ${p.cmd}`)];
+}
+
+/** The EMS processes a service gateway's init script runs on its own config.json. */
+export async function serviceEms(g: LabGateway): Promise<Proc[]> {
+  return (await processesIn(g)).filter((p) => p.cmd.includes(`-cfg ${g.serviceConfig}`));
+}

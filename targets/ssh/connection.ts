@@ -114,6 +114,8 @@ export class SshConnection {
     await new Promise<void>((resolve, reject) => {
       const fail = (e: Error & { level?: string; code?: string }) => {
         client.removeListener('ready', ready);
+        // A handshake timeout is followed by "connection lost" as the socket goes: said once is enough.
+        client.on('error', () => undefined);
         client.destroy();
         reject(new InfrastructureError(hostKeyProblem ?? connectError(e, where, opts)));
       };
