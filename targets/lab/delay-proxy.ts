@@ -69,11 +69,15 @@ export async function startDelayProxy(opts: { to: { host: string; port: number }
       queue.push({ due: performance.now() + delay, data });
       timer ??= setTimeout(flush, delay);
     });
+    // The end goes after the bytes still delayed; a connection torn down drops them.
     from.on('end', () => {
-      const end = () => (queue.length ? setTimeout(end, 1) : to.end());
+      const end = () => (to.destroyed ? undefined : queue.length ? setTimeout(end, 1) : to.end());
       end();
     });
-    from.on('close', () => clearTimeout(timer));
+    from.on('close', () => {
+      clearTimeout(timer);
+      queue.length = 0;
+    });
   };
 
   const server = createServer((client) => {

@@ -86,16 +86,19 @@ export function fileArgs(files: StagedFile[]): string[] {
 /** The harness starts `<exe> -cfg <session>/config.json` itself; it ends with the channel. */
 class ProcessLauncher implements Launcher {
   readonly changes: string[] = [];
+  readonly #script: string;
 
   constructor(
     private readonly executable: string,
-    private readonly env: Record<string, string>,
-  ) {}
+    env: Record<string, string>,
+  ) {
+    this.#script = processScenarioScript(env);
+  }
 
   async preflight(): Promise<void> {}
 
   scenario(plan: ScenarioPlan): Script & { drain: Drain } {
-    return { script: processScenarioScript(this.env), args: [plan.nonce, plan.dir, this.executable, String(plan.restPort), REST_PATH, ...fileArgs(plan.files)], drain: 'ordered' };
+    return { script: this.#script, args: [plan.nonce, plan.dir, this.executable, String(plan.restPort), REST_PATH, ...fileArgs(plan.files)], drain: 'ordered' };
   }
 }
 
@@ -147,6 +150,7 @@ export function sysvCommands(script: string, log: string): ServiceCommands {
 class ServiceLauncher implements Launcher {
   readonly changes: string[];
   readonly service: ServiceControl;
+  readonly #script: string;
 
   constructor(
     private readonly conn: SshConnection,
@@ -154,6 +158,7 @@ class ServiceLauncher implements Launcher {
     private readonly cmds: ServiceCommands,
   ) {
     this.changes = [config];
+    this.#script = serviceScenarioScript(cmds);
     this.service = {
       name: cmds.name,
       running: async () => (await conn.exec(cmds.running)).code === 0,
@@ -171,7 +176,7 @@ class ServiceLauncher implements Launcher {
     const original = plan.journal.files.find((f) => f.path === this.config);
     if (!original) throw new InfrastructureError(`${this.conn.opts.targetId}: the restore journal does not hold ${this.config}: not swapping it`);
     return {
-      script: serviceScenarioScript(this.cmds),
+      script: this.#script,
       args: [plan.nonce, plan.dir, this.config, original.backup ?? '', (original.mode ?? 0o600).toString(8), String(plan.restPort), REST_PATH, ...fileArgs(plan.files)],
       drain: this.cmds.drain,
     };
