@@ -27,8 +27,11 @@ export const LabOptions = z
   .object({
     /** A lab inventory; default: the virtual lab's (brought up for the bench, and down again, when it is not up). */
     inventory: z.string().optional(),
-    /** Round trips to measure at, ms; the slope is taken between the first and the last. */
-    rtt: z.array(z.coerce.number().min(0).max(1000)).min(2).default([0, 50]),
+    /**
+     * Round trips to measure at, ms. The slope is fitted over all of them (least squares): 0 and 50
+     * are the figures asked for, 200 makes the slope stand out of a shared machine's noise.
+     */
+    rtt: z.array(z.coerce.number().min(0).max(1000)).min(2).default([0, 50, 200]),
     /** The family (scenario id prefix) every run takes. */
     scenario: z.string().min(1).default('cert.'),
     out: z.string().default('reports'),
@@ -40,7 +43,7 @@ export function parseLabOptions(values: { inventory?: string; rtt?: string[]; sc
   const parsed = LabOptions.safeParse({ ...values, ...(values.rtt ? { rtt: values.rtt.flatMap((r) => r.split(',')) } : {}) });
   if (!parsed.success) throw new Error(`bench --lab options: ${formatIssues(parsed.error)} (usage: npm run bench -- --lab [--inventory FILE] [--rtt 0,50] [--scenario cert.] [--out DIR])`);
   const rtt = [...new Set(parsed.data.rtt)].sort((a, b) => a - b);
-  if (rtt.length < 2) throw new Error('bench --lab options: --rtt needs two different round trips (the slope is taken between them)');
+  if (rtt.length < 2) throw new Error('bench --lab options: --rtt needs two different round trips (the slope is fitted over them)');
   return { ...parsed.data, rtt };
 }
 
@@ -76,10 +79,9 @@ export async function labBench(o: LabOptions): Promise<number> {
         log(`  ${run.scenariosRun} scenarios in ${(run.wallMs / 1000).toFixed(1)} s, exit ${run.exitCode} (${run.summary.passed} passed, ${run.summary.failed} failed, ${run.summary.broken} broken)`);
         runs.push({ rttMs, ...(only ? { only } : {}), run });
       };
-      for (const rtt of o.rtt) {
-        for (const g of gateways) await job(rtt, g.id);
-        if (gateways.length > 1) await job(rtt);
-      }
+      // Each gateway's round trips one after the other (its slope from runs close in time), then all together at each.
+      for (const g of gateways) for (const rtt of o.rtt) await job(rtt, g.id);
+      if (gateways.length > 1) for (const rtt of o.rtt) await job(rtt);
     } finally {
       await proxied.close();
     }
@@ -132,7 +134,6 @@ type Run = { rttMs: number; only?: string; run: MainJobRun };
 function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
   const together = (rtt: number) => (runs.find((r) => r.rttMs === rtt && !r.only) ?? runs.find((r) => r.rttMs === rtt))!.run;
   const alone = (rtt: number, id: string) => runs.find((r) => r.rttMs === rtt && r.only === id)!.run;
-  const first = o.rtt[0]!;
   const last = o.rtt[o.rtt.length - 1]!;
   /** Mean duration of a gateway's scenarios that ran, in a run. */
   const cost = (run: MainJobRun, id: string) => {
@@ -141,9 +142,8 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
   };
   const perGateway = gateways.map((g) => {
     const costMs = Object.fromEntries(o.rtt.map((rtt) => [String(rtt), round(cost(alone(rtt, g.id), g.id), 1)]));
-    const lo = cost(alone(first, g.id), g.id);
-    const hi = cost(alone(last, g.id), g.id);
-    const roundTrips = lo === undefined || hi === undefined ? undefined : (hi - lo) / (last - first);
+    const points = o.rtt.map((rtt) => ({ x: rtt, y: cost(alone(rtt, g.id), g.id) }));
+    const roundTrips = points.some((p) => p.y === undefined) ? undefined : slope(points as Array<{ x: number; y: number }>);
     return {
       ...g,
       scenarios: alone(last, g.id).results.filter((r) => r.target === g.id && r.endedBy !== 'not-run').length,
@@ -164,7 +164,11 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
     const r = together(rtt);
     return { rttMs: rtt, scenarios: r.scenariosRun, harnessCpuMs: round(r.harnessRunPhaseCpuMs, 0), perScenarioMs: round(r.harnessRunPhaseCpuMs === undefined ? undefined : r.harnessRunPhaseCpuMs / r.scenariosRun, 1) };
   });
-  const worstCpu = Math.max(...cpu.map((c) => c.perScenarioMs ?? Infinity));
+  // Checked over the WAN range the lab has (up to 100 ms): a harness process also has a fixed
+  // background rate (tsx's esbuild service, ~4-5 ms of CPU a second whatever it does), which a
+  // longer round trip spreads over fewer scenarios per second but more gateways do not multiply.
+  const checked = cpu.filter((c) => c.rttMs <= 100);
+  const worstCpu = Math.max(...(checked.length ? checked : cpu).map((c) => c.perScenarioMs ?? Infinity));
   const targets = [
     ...perGateway.map((g) => ({
       target: g.limit !== undefined ? `${g.id} (${g.mode}): sequential round trips per scenario <= ${g.limit}` : `${g.id} (${g.mode}, reverse tunnel): sequential round trips per scenario (no target: ${g.note})`,
@@ -174,7 +178,7 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
     ...(togetherRatio !== undefined
       ? [{ target: `${gateways.length} gateways together <= ${TARGETS.togetherRatio} x the slowest alone (${o.scenario} at ${last} ms)`, value: togetherRatio, met: togetherRatio <= TARGETS.togetherRatio }]
       : []),
-    { target: `harness CPU per gateway scenario <= ${TARGETS.harnessCpuMsPerScenario} ms`, value: round(worstCpu, 1), met: worstCpu <= TARGETS.harnessCpuMsPerScenario },
+    { target: `harness CPU per gateway scenario <= ${TARGETS.harnessCpuMsPerScenario} ms (all gateways at once, round trips up to 100 ms)`, value: round(worstCpu, 1), met: worstCpu <= TARGETS.harnessCpuMsPerScenario },
   ];
   return {
     format: 1,
@@ -182,7 +186,7 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
     machine: { cpus: cpus().length, model: cpus()[0]?.model.trim(), node: process.version, loadavgAtEnd: loadavg() },
     family: o.scenario,
     rttMs: o.rtt,
-    how: 'each gateway behind an in-process TCP proxy delaying every chunk by rtt/2 each way; per-scenario cost = mean durationMs of the gateway\'s scenarios in its run alone; round trips = (cost at the longest rtt - cost at the shortest) / (difference of the rtts); together = run phase (connect, scenarios, restore) of the all-gateways run / that of the slowest gateway alone; harness CPU = the harness process\'s CPU in the run phase of the all-gateways run / scenarios run',
+    how: 'each gateway behind an in-process TCP proxy delaying every chunk by rtt/2 each way; per-scenario cost = mean durationMs of the gateway\'s scenarios in its run alone; round trips = least-squares slope of that cost over the rtts; together = run phase (connect, scenarios, restore) of the all-gateways run / that of the slowest gateway alone; harness CPU = the harness process\'s CPU in the run phase of the all-gateways run / scenarios run',
     gateways: perGateway,
     together: together_,
     harnessCpu: cpu,
@@ -192,6 +196,15 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
 }
 
 type LabReport = ReturnType<typeof analyse>;
+
+/** Least-squares slope of y over x. */
+export function slope(points: Array<{ x: number; y: number }>): number {
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  const sxx = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  return points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / sxx;
+}
 
 function print(r: LabReport): void {
   log('');
