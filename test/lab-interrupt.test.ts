@@ -1,12 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxiedInventory } from '../targets/lab/proxied-inventory.ts';
-import { describeLab, gateway, harnessProcessesIn, notAsFound, serviceEms, waitFor } from '../targets/lab/testing.ts';
+import { describeLab, gateway, harnessProcessesIn, notAsFound, serviceEms, sha, waitFor } from '../targets/lab/testing.ts';
 
 // Ctrl-C puts gateways back (harness/interrupt.ts): a real harness process runs the certificate
 // family on the process and the service gateway of the virtual lab and gets SIGINT while both
@@ -18,7 +17,6 @@ import { describeLab, gateway, harnessProcessesIn, notAsFound, serviceEms, waitF
 // than the second Ctrl-C takes to come.
 
 const CLI = fileURLToPath(new URL('../harness/cli.ts', import.meta.url));
-const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
 await describeLab('Ctrl-C during a lab run', (lab) => {
   const proc = gateway(lab, 'process');

@@ -1,21 +1,20 @@
 import { strict as assert } from 'node:assert';
 import { execa } from 'execa';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareRun } from './prepare-run.ts';
 import type { ScenarioResult } from '../harness/scenario/run.ts';
 import { loadTargets } from '../targets/inventory.ts';
 import { proxiedInventory, type ProxiedInventory } from '../targets/lab/proxied-inventory.ts';
-import { describeLab, gateway, harnessProcessesIn, notAsFound, serviceEms, waitFor } from '../targets/lab/testing.ts';
+import { describeLab, gateway, harnessProcessesIn, notAsFound, serviceEms, sha, waitFor } from '../targets/lab/testing.ts';
 
 // Bad links, made with the lab's delaying proxy in front of the gateways' sshd
 // (targets/lab/delay-proxy.ts): a link cut in the middle of a scenario's upload leaves no partial
 // file and never touches the service; a gateway whose link goes silent is BROKEN with its cause
 // while a slow one and a healthy one in the same run go on to the end.
 
-const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
 await describeLab('bad links to lab gateways', (lab) => {
   const proc = gateway(lab, 'process');

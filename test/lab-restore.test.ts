@@ -1,12 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { execa, type ResultPromise } from 'execa';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareRun } from './prepare-run.ts';
-import { describeLab, gateway, harnessProcessesIn, processesIn, waitFor, workLeftovers } from '../targets/lab/testing.ts';
+import { describeLab, gateway, harnessProcessesIn, processesIn, sha, waitFor, workLeftovers } from '../targets/lab/testing.ts';
 
 // Gateways are borrowed, not owned: the harness is SIGKILLed in the middle of scenarios that
 // have uploaded private keys to one gateway and swapped the EMS service's config.json on another.
@@ -18,7 +17,6 @@ import { describeLab, gateway, harnessProcessesIn, processesIn, waitFor, workLef
 // run directory, no journal, no process of the harness's own.
 
 const CLI = fileURLToPath(new URL('../harness/cli.ts', import.meta.url));
-const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
 await describeLab('restoring gateways after the harness was killed', (lab) => {
   const proc = gateway(lab, 'process');

@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { LAB_UP_COMMAND, readLab, type Lab, type LabGateway } from './layout.ts';
 
@@ -95,4 +96,9 @@ export async function notAsFound(g: LabGateway): Promise<string[]> {
 /** The EMS processes a service gateway's init script runs on its own config.json. */
 export async function serviceEms(g: LabGateway): Promise<Proc[]> {
   return (await processesIn(g)).filter((p) => p.cmd.includes(`-cfg ${g.serviceConfig}`));
+}
+
+/** A file's SHA-256: is a gateway's file byte for byte what it was? */
+export async function sha(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
 }

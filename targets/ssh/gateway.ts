@@ -510,11 +510,6 @@ async function restThroughForward(conn: SshConnection, port: number): Promise<st
   });
 }
 
-/** A manager's answer about an exit code: a whole number, or unknown. */
-export function exitCodeOf(text: string): number | null {
-  const n = Number(text.trim());
-  return text.trim() && Number.isInteger(n) ? n : null;
-}
 
 function restPortOf(configJson: string): number {
   const port = (JSON.parse(configJson) as { http_server?: { port?: unknown } }).http_server?.port;
