@@ -85,7 +85,12 @@ export class ConformanceRun {
       this.#redactor.add(...(target.secrets ?? []));
       const lane = scheduler.lane(target);
       // A target that cannot be reached or prepared: all its scenarios are BROKEN with the cause.
-      const unusable = lane.opened.then(() => target.connect?.()).then(() => undefined, (e: Error) => `target ${target.id} unusable: ${e.message}`);
+      // One whose turn (--gateways) comes after an interrupt is not even connected.
+      const unusable = lane.opened.then(async () => {
+        if (this.opts.signal?.aborted) return INTERRUPTED;
+        await target.connect?.();
+        return undefined;
+      }).catch((e: Error) => `target ${target.id} unusable: ${e.message}`);
       const sanityCase = this.cases.find((c) => c.target === target && c.scenario.id === SANITY_ID)!;
       const gate = this.#schedule(sanityCase, lane.scenario, unusable);
       const gateReason = Promise.all([unusable, gate]).then(([down, r]) =>
