@@ -5,8 +5,7 @@ import { errorText, filePath, loadCaList, loadClientCredentials, StartupError } 
 import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
 import { opensslText } from './openssl-text.ts';
 import { fipsViolation } from './fips.ts';
-import { policyFor, type ClientCredentials, type TlsPolicy } from './tls-policy.ts';
-import type { Flavour } from '../target.ts';
+import { policyFor, type ClientCredentials, type Flavour, type TlsPolicy } from './tls-policy.ts';
 
 // Everything the EMS checks before it first connects. Each failure is a StartupError whose
 // message is the one log line that says why; the EMS then exits 1.
