@@ -96,7 +96,9 @@ export function bindBody(b: BindRequest): Buffer {
 export function parseBindBody(body: Buffer): BindRequest {
   let off = 1;
   let gateway: BindRequest['gateway'];
-  if (byteAt(body, 0) === 1) {
+  const flag = byteAt(body, 0);
+  if (flag !== 0 && flag !== 1) throw new Error(`AlwaysOn BIND: gateway flag ${flag}, expected 0 or 1`);
+  if (flag === 1) {
     const [name, a] = decodeString(body, off);
     const [type, b] = decodeString(body, a);
     gateway = { name, type };
