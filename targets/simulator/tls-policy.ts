@@ -1,7 +1,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
-import type { EmsConfig } from '../../harness/ems/config.ts';
+import type { Certificates } from './config.ts';
 import {
   CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, fromNodeName, HOSTNAME_MISMATCH, isChainBuildError,
   signatureAlgorithmOid, WEAK_SIGNATURE_OIDS, type VerifyError,
@@ -10,8 +10,6 @@ import { FIPS_CIPHERS, FIPS_GROUPS, FIPS_MIN_KEY_BITS, FIPS_SIGALGS, FIPS_TLS13_
 
 // What the simulated EMS's TLS layer accepts, per build flavour, and the SDK's certificate
 // checks after the handshake (twTlsClient_ConnectSession: TW_VALIDATE_CERT, then the X509 fields).
-
-type Certificates = EmsConfig['certificates'];
 
 /** The TLS library a simulated build links (WSEMS_SIM_FLAVOUR); each has its own policy. */
 export type Flavour = 'openssl' | 'axtls';
