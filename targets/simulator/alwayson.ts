@@ -161,6 +161,10 @@ export function authBody(appKey: string): Uint8Array {
   return new MessageWriter().u8(1).string('appKey').string(appKey).toBuffer();
 }
 
+/**
+ * The platform's side of AUTH (and readBindBody of BIND): this EMS never reads them; they let
+ * test/alwayson.test.ts hold this codec to every vector in both directions.
+ */
 export function readAuthBody(body: Uint8Array): { claim: string; value: string } {
   const reader = new MessageReader(body);
   const claims = reader.u8();
