@@ -588,6 +588,14 @@ describe('simulated WS EMS (built executable)', function () {
     assert.equal(cls, 'config-error');
   });
 
+  it('names file and dotted path of every schema problem (config-error), without quoting a value', async function () {
+    const sim = startSim({ ...config(1, await freePort()), appKey: 12345678, certificates: { validate: 'yes' } } as unknown as EmsConfigInput);
+    const { line, cls } = await startupFailure(sim);
+    assert.match(line, /wsems: configuration error: \S*cfg-\d+\.json: appKey: expected string, got number; \S*cfg-\d+\.json: certificates\.validate: expected boolean, got string$/);
+    assert.ok(!line.includes('12345678'), line);
+    assert.equal(cls, 'config-error');
+  });
+
   it('exits 3 naming host:port when the local REST port is taken', async function () {
     const squatter = createNetServer();
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));

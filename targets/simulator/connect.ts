@@ -1,7 +1,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import WebSocket, { type ClientOptions, type PerMessageDeflateOptions } from 'ws';
-import { authBody, bindBody, Code, decodeMessage, encodeMessage, NO_SESSION, type Message } from '../../harness/endpoints/alwayson.ts';
+import { authBody, bindBody, decodeFrame, encodeFrame, MessageCode, NO_SESSION, type Frame, type Header } from './alwayson.ts';
 import type { Logger } from './log.ts';
 import { opensslText } from './openssl-text.ts';
 import type { Settings } from './startup.ts';
@@ -193,10 +193,10 @@ export class Connector {
     const timeout = config.ws_connection.msg_timeout;
     const authId = ++this.requestId;
     const auth = await channel.request(
-      { code: Code.AUTH, requestId: authId, endpointId: 0, sessionId: NO_SESSION, body: authBody(appKey) }, timeout,
+      { code: MessageCode.AUTH, requestId: authId, endpointId: 0, sessionId: NO_SESSION }, authBody(appKey), timeout,
     );
     if (!this.answered(auth, authId)) return false;
-    if (auth.code !== Code.SUCCESS) {
+    if (auth.code !== MessageCode.SUCCESS) {
       this.log.warn(`api:sendMessageBlocking: AUTH Message ${authId} failed. Code:${auth.code}`);
       return false;
     }
@@ -204,10 +204,10 @@ export class Connector {
     const names = config.auto_bind?.map((t) => t.name) ?? DEFAULT_BIND;
     const bindId = ++this.requestId;
     const bind = await channel.request(
-      { code: Code.BIND, requestId: bindId, endpointId: 0, sessionId: auth.sessionId, body: bindBody({ names }) }, timeout,
+      { code: MessageCode.BIND, requestId: bindId, endpointId: 0, sessionId: auth.sessionId }, bindBody({ names }), timeout,
     );
     if (!this.answered(bind, bindId)) return false;
-    if (bind.code !== Code.SUCCESS) {
+    if (bind.code !== MessageCode.SUCCESS) {
       this.log.error(`twApi_BindAll: BIND Message ${bindId} failed. Code:${bind.code}`);
       return false;
     }
@@ -215,7 +215,7 @@ export class Connector {
     return true;
   }
 
-  private answered(reply: Message | 'timeout' | 'closed', id: number): reply is Message {
+  private answered(reply: Frame | 'timeout' | 'closed', id: number): reply is Frame {
     if (reply === 'timeout') this.log.warn(`api:sendMessageBlocking: Message ${id} timed out`);
     else if (reply === 'closed') this.log.warn('api:sendMessageBlocking: Receive failed.');
     return typeof reply === 'object';
@@ -236,7 +236,7 @@ export class Connector {
 /** An upgraded WebSocket speaking AlwaysOn: requests matched to responses by requestId. */
 class Channel {
   readonly closed: Promise<{ code: number; reason: string }>;
-  private readonly pending = new Map<number, (reply: Message | 'closed') => void>();
+  private readonly pending = new Map<number, (reply: Frame | 'closed') => void>();
 
   constructor(readonly ws: WebSocket) {
     this.closed = new Promise((resolve) => {
@@ -247,9 +247,9 @@ class Channel {
     });
     ws.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) return;
-      let msg: Message;
+      let msg: Frame;
       try {
-        msg = decodeMessage(data);
+        msg = decodeFrame(data);
       } catch {
         return; // not a message of the subset this EMS answers
       }
@@ -257,17 +257,17 @@ class Channel {
     });
   }
 
-  request(msg: Message, timeoutMs: number): Promise<Message | 'timeout' | 'closed'> {
+  request(header: Header, body: Uint8Array, timeoutMs: number): Promise<Frame | 'timeout' | 'closed'> {
     if (this.ws.readyState !== WebSocket.OPEN) return Promise.resolve('closed');
     return new Promise((resolve) => {
-      const finish = (reply: Message | 'timeout' | 'closed') => {
+      const finish = (reply: Frame | 'timeout' | 'closed') => {
         clearTimeout(timer);
-        this.pending.delete(msg.requestId);
+        this.pending.delete(header.requestId);
         resolve(reply);
       };
       const timer = setTimeout(() => finish('timeout'), timeoutMs);
-      this.pending.set(msg.requestId, finish);
-      this.ws.send(encodeMessage(msg), { binary: true });
+      this.pending.set(header.requestId, finish);
+      this.ws.send(encodeFrame(header, body), { binary: true });
     });
   }
 }

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { ConfigError, parseConfigText, type EmsConfig } from '../../harness/ems/config.ts';
+import { ConfigError, readConfigText, type Certificates, type EmsConfig } from './config.ts';
 import { errorText, filePath, loadCaList, loadClientCredentials, StartupError } from './keys.ts';
 import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
 import { opensslText } from './openssl-text.ts';
 import { fipsViolation } from './fips.ts';
-import { policyFor, type ClientCredentials, type TlsPolicy } from './tls-policy.ts';
-import type { Flavour } from '../../harness/scenario/target.ts';
+import { policyFor, type ClientCredentials, type Flavour, type TlsPolicy } from './tls-policy.ts';
 
 // Everything the EMS checks before it first connects. Each failure is a StartupError whose
 // message is the one log line that says why; the EMS then exits 1.
@@ -56,7 +55,7 @@ export async function prepare(configFile: string, flavour: Flavour): Promise<Set
  * SSL_CTX_set_cipher_list at start-up: a cipher_suite OpenSSL cannot use (unparsable, or matching
  * no suite) is a configuration error; one that leaves no FIPS-approved suite, a FIPS violation.
  */
-function checkCipherList(certs: EmsConfig['certificates'], policy: TlsPolicy): void {
+function checkCipherList(certs: Certificates, policy: TlsPolicy): void {
   const tryList = (ciphers: string) => {
     try {
       createSecureContext({ ciphers, minVersion: policy.minVersion, ...(policy.maxVersion ? { maxVersion: policy.maxVersion } : {}) });
@@ -80,7 +79,7 @@ function readConfig(file: string): EmsConfig {
     throw new StartupError(`wsems: configuration error: cannot read ${file}: ${errorText(err)}`);
   }
   try {
-    return parseConfigText(text, file);
+    return readConfigText(text, file);
   } catch (err) {
     if (err instanceof ConfigError) throw new StartupError(`wsems: configuration error: ${err.message}`);
     throw err;

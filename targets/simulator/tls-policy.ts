@@ -1,8 +1,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
-import type { EmsConfig } from '../../harness/ems/config.ts';
-import type { Flavour } from '../../harness/scenario/target.ts';
+import type { Certificates } from './config.ts';
 import {
   CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, fromNodeName, HOSTNAME_MISMATCH, isChainBuildError,
   signatureAlgorithmOid, WEAK_SIGNATURE_OIDS, type VerifyError,
@@ -12,7 +11,8 @@ import { FIPS_CIPHERS, FIPS_GROUPS, FIPS_MIN_KEY_BITS, FIPS_SIGALGS, FIPS_TLS13_
 // What the simulated EMS's TLS layer accepts, per build flavour, and the SDK's certificate
 // checks after the handshake (twTlsClient_ConnectSession: TW_VALIDATE_CERT, then the X509 fields).
 
-type Certificates = EmsConfig['certificates'];
+/** The TLS library a simulated build links (WSEMS_SIM_FLAVOUR); each has its own policy. */
+export type Flavour = 'openssl' | 'axtls';
 
 /** The C SDK's TW_SSL_DEFAULT_CIPHER_STRING (the vendor's recommended list): the default cipher_suite. */
 export const RECOMMENDED_CIPHERS = 'ALL:!aNULL:!eNULL:!LOW:!3DES:!MD5:!EXP:!PSK:!DSS:!RC4:!SEED:!ADH:!IDEA:!3DES:!SRP';

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
-import type { Flavour } from '../../harness/scenario/target.ts';
 import { Connector } from './connect.ts';
 import { errorText, StartupError } from './keys.ts';
 import { Logger } from './log.ts';
 import { bindHost, startRest } from './rest.ts';
 import { encryptSecret, keyFilePath, loadOrCreateKey } from './secrets.ts';
 import { prepare } from './startup.ts';
+import type { Flavour } from './tls-policy.ts';
 
 // The simulated WS EMS: same command line as the vendor's wsems, same config.json, same log lines.
 // Exit codes: 0 = stopped by SIGTERM/SIGINT (or -encrypt done), 1 = refused to start (config,
