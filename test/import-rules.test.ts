@@ -3,12 +3,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// Which folders may import from where. Each rule: the sources under `folder` may import, by a
-// relative or absolute specifier, only what resolves under one of `allowed`; `exceptions` are
-// single imports allowed anyway, each with its reason. Packages (ws, zod …) are not checked.
+// Which folders may import from where. Each rule: the sources under `folder` (but those under
+// `roots`: the composition roots, which wire the parts together) may import, by a relative or
+// absolute specifier, only what resolves under one of `allowed`; `exceptions` are single imports
+// allowed anyway, each with its reason. Packages (ws, zod …) are not checked.
 
 interface ImportRule {
   folder: string;
+  roots?: string[];
   allowed: string[];
   exceptions: { file: string; specifier: string; why: string }[];
   why: string;
@@ -20,6 +22,19 @@ const RULES: ImportRule[] = [
     allowed: ['targets/simulator'],
     exceptions: [],
     why: 'the simulator is the product\'s stand-in and shares no code with the oracle that judges it (DESIGN.md)',
+  },
+  {
+    folder: 'harness',
+    roots: ['harness/cli.ts', 'harness/mocha'],
+    allowed: ['harness'],
+    exceptions: [],
+    why: 'the harness defines the ports it needs (harness/scenario/target.ts) and targets/ implements them; only the composition roots load the inventory',
+  },
+  {
+    folder: 'scenarios',
+    allowed: ['scenarios', 'harness/scenario', 'harness/endpoints/spec.ts'],
+    exceptions: [],
+    why: 'scenarios are data declared with the scenario model; they never reach into drivers or reports',
   },
 ];
 
@@ -54,6 +69,7 @@ const inside = (path: string, root: string) => path === root || path.startsWith(
 function violations(rule: ImportRule): string[] {
   const found: string[] = [];
   for (const file of sourcesUnder(rule.folder)) {
+    if (rule.roots?.some((root) => inside(file, root))) continue;
     for (const { line, specifier } of importsOf(readFileSync(join(ROOT, file), 'utf8'))) {
       if (!/^\.{1,2}\/|^\//.test(specifier)) continue; // a package or node: built-in
       const target = relative(ROOT, resolve(ROOT, dirname(file), specifier)).split(sep).join('/');
