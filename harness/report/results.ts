@@ -18,6 +18,10 @@ export interface TargetInfo {
   flavour: string;
   capabilities: string[];
   emsVersion?: string;
+  /** The FIPS policy its FIPS mode was judged against (targets with the `fips` capability, or a declared one). */
+  fipsPolicy?: string;
+  /** The target's own (inventory) error-map entries, with where each was written. */
+  errorMap?: Array<{ pattern: string; class: string; origin?: string }>;
 }
 
 export interface ResultsFile {
