@@ -11,6 +11,7 @@ import { loadExpectations, outcomeOf, type TargetExpectations } from './report/d
 import type { Gates } from './report/gates.ts';
 import { readResultsFile, type ResultsFile } from './report/results.ts';
 import type { Redactor } from './report/redact.ts';
+import { triage, triageText } from './report/triage.ts';
 import { reportRedactor, writeReports } from './report/write.ts';
 import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, inventorySecrets, loadTargets, readInventory } from '../targets/inventory.ts';
 
@@ -82,6 +83,19 @@ withReportOptions(program
   });
 
 program
+  .command('triage')
+  .description('the EMS log lines of a run no error-map entry matched, grouped by shape, with the errorMap entry to start from; and inventory errorMap entries that matched nothing')
+  .requiredOption('--results <file>', 'a results.json of an earlier run')
+  .option('--json', 'print the triage as JSON')
+  .action(async (o: { results: string; json?: boolean }) => {
+    const doc = await catching(() => readResultsFile(resolve(o.results)));
+    if (!doc) return;
+    const t = doc.run.triage ?? triage(doc.results, doc.run.targets.map((x) => ({ id: x.id, errorMap: x.errorMap ?? [] })));
+    if (o.json) console.log(JSON.stringify(t, null, 2));
+    else console.log((triageText(t).join('\n') || 'triage: every EMS error line of the refused and HANG results matched an error-map entry; no unused errorMap entries'));
+  });
+
+program
   .command('restore')
   .description('put a gateway back as it was before an interrupted run (replays the restore journal the run left there)')
   .requiredOption('--target <id...>', 'the targets to restore')
@@ -129,6 +143,9 @@ function withReportOptions(c: Command): Command {
   .option('--fail-on <what...>', 'release gate: these results fail the run too (weak: weak crypto accepted)', failOn);
 }
 
+/** Shapes of unmatched EMS lines the run's summary shows (all: `conformance triage`). */
+const TRIAGE_SHOWN = 5;
+
 interface ReportFlags {
   expectations: string;
   history?: string;
@@ -156,6 +173,7 @@ async function report(
   console.error(`conformance: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.broken} broken, ${c.known} known${c.weak ? `, ${c.weak} weak` : ''}${r.outcome.passRate !== undefined ? ` (pass rate ${r.outcome.passRate}%)` : ''}`);
   for (const x of r.doc.results.filter((x) => x.weak && outcomeOf(x) === 'weak')) console.error(`  weak: ${x.target}/${x.scenario}: ${x.weak!.what} (${x.weak!.evidence})`);
   for (const reason of r.outcome.reasons) console.error(`  ${reason}`);
+  if (r.doc.run.triage) for (const line of triageText(r.doc.run.triage, { limit: TRIAGE_SHOWN, results: join(reportsDir, 'results.json') })) console.error(`  ${line}`);
   // A missing report is the harness failing, not the product: never hide it behind exit 0.
   const code = r.outcome.exitCode === 0 && r.problems.length ? 2 : r.outcome.exitCode;
   console.error(`conformance: exit ${code}`);

@@ -72,7 +72,7 @@ export function check102(list: string): ListCheck {
       }
       continue;
     }
-    const prefix = /^[!+-]/.test(element) ? element[0] : '';
+    const prefix = /^[!+-]/.test(element) ? element.charAt(0) : '';
     const unknown = element.slice(prefix.length).split('+').filter((p) => !KEYWORDS.has(p) && !SUITES.has(p));
     if (unknown.length) {
       problems.push(`${element}: ${unknown.join(', ')} unknown to OpenSSL 1.0.2 (the element is skipped there)`);

@@ -11,7 +11,7 @@ const MASKS: Array<{ re: string; shown: string; pattern: string }> = [
   { re: "'[^']*'", shown: "'…'", pattern: "'[^']*'" },
   // A path with at least two separators (/dir/file, C:\dir\file, d:/dir/file).
   { re: String.raw`(?:[A-Za-z]:)?[\\/](?:[^\s\\/:"']+[\\/])+[^\s\\/:"']*`, shown: '<path>', pattern: String.raw`\S+` },
-  { re: String.raw`\b0x[0-9A-Fa-f]+\b|\b(?=[0-9A-Fa-f]*[A-Fa-f])(?=[0-9A-Fa-f]*\d)[0-9A-Fa-f]{6,}\b`, shown: '<hex>', pattern: '[0-9A-Fa-f]+' },
+  { re: String.raw`\b0x[0-9A-Fa-f]+\b|\b(?=[0-9A-Fa-f]*[A-Fa-f])(?=[0-9A-Fa-f]*\d)[0-9A-Fa-f]{6,}\b`, shown: '<hex>', pattern: '(?:0x)?[0-9A-Fa-f]+' },
   { re: String.raw`\d+`, shown: '<n>', pattern: String.raw`\d+` },
 ];
 const MASK = new RegExp(MASKS.map((m) => `(${m.re})`).join('|'), 'g');
@@ -29,10 +29,10 @@ export function levelOf(line: string): string | undefined {
 const ERROR_LEVELS = new Set(['ERROR', 'WARN', 'WARNING', 'FATAL']);
 const FAILURE_WORDS = /\b(error|errors|fail|failed|failure|refused|rejected|invalid|cannot|unable|timed out|too big|disconnected|unsupported)\b/i;
 
-/** A line that reports something going wrong: an error or warning level, or words that say so. */
+/** A line that reports something going wrong: an error or warning level, or words that say so (not inside a path or a quoted value). */
 export function isErrorLine(line: string): boolean {
   const level = levelOf(line);
-  return (level !== undefined && ERROR_LEVELS.has(level)) || FAILURE_WORDS.test(messageOf(line));
+  return (level !== undefined && ERROR_LEVELS.has(level)) || FAILURE_WORDS.test(shapeOf(line));
 }
 
 /** The message with quoted values, paths, hex and numbers masked: lines that differ only there share it. */

@@ -1,6 +1,7 @@
 import { REQUIREMENTS, type RequirementId } from '../scenario/requirements.ts';
 import type { Expectation } from '../scenario/model.ts';
 import { outcomeOf, type Outcome } from './divergences.ts';
+import { suggestedEntry } from './triage.ts';
 import type { ReportedResult, ResultsFile, TargetInfo } from './results.ts';
 
 // The conformance matrix: rows are requirement IDs (grouped by family, with the promise), columns
@@ -195,11 +196,24 @@ ${body}
 </tbody>
 </table>
 </div>
+${triageHtml(doc)}
 <h2 id="evidence">Evidence</h2>
 ${evidence}
 </body>
 </html>
 `;
+}
+
+/** EMS lines no error-map entry matched (a new EMS release's lines to map) and errorMap entries that matched nothing. */
+function triageHtml(doc: ResultsFile): string {
+  const t = doc.run.triage;
+  if (!t || (!t.unmatched.length && !t.unusedErrorMap.length)) return '';
+  const rows = t.unmatched.map((g) => `<tr><td>${g.count}× in ${g.results}</td><td><code>${h(g.shape)}</code><span class="promise">${g.examples.map((e) => `<a href="#${evidenceAnchor(e)}">${h(e.target)}/${h(e.scenario)}</a>`).join(', ')}</span></td><td><code>${h(suggestedEntry(g))}</code></td></tr>`).join('\n');
+  const unused = t.unusedErrorMap.map((u) => `<li><code>${h(u.pattern)}</code> (${h(u.class)}) — ${h(u.origin ?? u.target)}</li>`).join('');
+  return `<h2 id="triage">Triage: EMS lines no error-map entry matched</h2>
+<p class="meta">From refused and HANG results, grouped by shape (numbers, hex, paths and quoted values masked). Map them in the target's inventory <code>errorMap</code> (docs/target-profiles.md, "Error maps"); <code>conformance triage --results results.json</code> prints them.</p>
+${rows ? `<div class="scroll"><table><thead><tr><th scope="col">lines</th><th scope="col">shape, examples</th><th scope="col">errorMap entry to start from</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>` : ''}
+${unused ? `<h3>Unused errorMap entries (matched no line of this run: a typo, or a line no scenario provoked)</h3><ul>${unused}</ul>` : ''}`;
 }
 
 function cellHtml(c: MatrixCell): string {
@@ -277,6 +291,12 @@ export function renderMatrixMd(doc: ResultsFile, m: Matrix = buildMatrix(doc)): 
     for (const r of notPassing) {
       lines.push(`- ${MARK[outcomeOf(r)]} **${RESULT_LABEL[outcomeOf(r)]}** [${r.scenario}](matrix.html#${evidenceAnchor(r)}) on ${r.target}: ${oneLine(because(r))}`);
     }
+  }
+  const t = doc.run.triage;
+  if (t && (t.unmatched.length || t.unusedErrorMap.length)) {
+    lines.push('', '## Triage: EMS lines no error-map entry matched', '', 'From refused and HANG results, by shape; map them in the target\'s inventory `errorMap`.', '');
+    for (const g of t.unmatched) lines.push(`- ${g.count}× in ${g.results} (${g.examples.map((e) => `[${e.target}/${e.scenario}](matrix.html#${evidenceAnchor(e)})`).join(', ')}): \`${cellText(g.shape)}\` → \`${cellText(suggestedEntry(g))}\``);
+    for (const u of t.unusedErrorMap) lines.push(`- unused errorMap entry (matched no line of this run): \`${cellText(u.pattern)}\` (${u.class}) — ${cellText(u.origin ?? u.target)}`);
   }
   lines.push('', `Legend: ${(Object.keys(CELL_LABEL) as CellOutcome[]).map((o) => `${MARK[o]} ${CELL_LABEL[o]}`).join(', ')}. Evidence of every result: [matrix.html](matrix.html#evidence).`, '');
   return lines.join('\n');

@@ -7,6 +7,7 @@ import type { ScenarioResult } from '../scenario/run.ts';
 import type { Status } from '../scenario/verdict.ts';
 import { ExpectedDivergence, type Divergence } from './divergences.ts';
 import type { RunOutcome } from './gates.ts';
+import { Triage } from './triage.ts';
 
 // reports/results.json: the contract other tools read (README "results.json"). Keep it stable:
 // add fields, never rename or remove them.
@@ -37,6 +38,8 @@ export interface ResultsFile {
     summary: Record<Status, number> & { total: number };
     /** Added by the report step: divergences applied, gates and the exit code. */
     outcome?: RunOutcome;
+    /** EMS lines no error-map entry matched, grouped by shape; inventory errorMap entries that matched nothing (harness/report/triage.ts). */
+    triage?: Triage;
   };
   results: ReportedResult[];
 }
@@ -91,6 +94,7 @@ export const SavedResultsFile = z.looseObject({
     inventory: z.string(),
     targets: z.array(z.looseObject({ id: z.string(), flavour: z.string(), capabilities: z.array(z.string()), emsVersion: z.string().optional() })),
     summary: Counts,
+    triage: Triage.optional(),
   }),
   results: z.array(SavedResult),
 });

@@ -5,6 +5,7 @@ import { loadCatalogue } from '../pki/build.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import { Redactor } from '../report/redact.ts';
 import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile, type TargetInfo } from '../report/results.ts';
+import { triage } from '../report/triage.ts';
 import { DEFAULT_FIPS_POLICY } from './fips-policy.ts';
 import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
@@ -114,6 +115,7 @@ export class ConformanceRun {
         inventory: this.opts.inventory,
         targets: this.targets.map(targetInfo),
         summary: summarise(results),
+        triage: triage(results, this.targets.map((t) => ({ id: t.id, errorMap: t.profile.errorMap }))),
       },
       results,
     };
