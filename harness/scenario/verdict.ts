@@ -81,12 +81,13 @@ export function decide(ev: Evidence, errorMap: readonly ErrorMapEntry[], final =
     verdict: 'REFUSED',
     class: fromPlatform!,
     because: `platform saw: ${failed!.error} / EMS: ${line.text.trim()}`,
-    evidenceAt: Math.max(line.at, failed!.at),
+    // Latency counts from the EMS's decisive line (including any wait for the platform's side).
+    evidenceAt: line.at,
   });
   const unattributed = (line: EmsLine, hint = false): Decision => ({
     verdict: 'REFUSED',
     because: `unattributed refusal: "${line.text.trim()}"${platformSaid ? ` / platform saw: ${platformSaid.text}` : ''}${hint ? howToAttribute(line.text) : ''}`,
-    evidenceAt: Math.max(line.at, platformSaid?.at ?? 0),
+    evidenceAt: line.at,
   });
 
   /** A line that blames the handshake or the connection, waiting for the platform's side. */
