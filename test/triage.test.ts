@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { isErrorLine, patternFor, shapeOf } from '../harness/ems/log-shape.ts';
 import { triage, triageText, type TriageInput } from '../harness/report/triage.ts';
+import { DEFAULT_INVENTORY, loadTargets } from '../targets/inventory.ts';
 
 // Triage of a run for a new EMS release: unmatched EMS error lines grouped by shape, and the
 // inventory's errorMap entries that matched nothing.
@@ -72,5 +73,10 @@ describe('triage', () => {
       'gw2 ran nothing: its entries cannot have matched');
     assert.match(triageText(t).join('\n'), /unused errorMap entry \(matched no line of this run: a typo, or a line no scenario provoked\): lab\.yaml: targets\[0\]\.errorMap\[0\]: 'twTls_Verfiy/);
     assert.match(triageText(t, { limit: 5 }).join('\n'), /unused errorMap entries: gw1 1 \(.*conformance triage --results reports\/results\.json lists them\)/);
+  });
+
+  it('an inventory entry knows where it was written, for that report', async () => {
+    const [simulator] = await loadTargets(DEFAULT_INVENTORY, ['simulator']);
+    assert.match(simulator!.profile.errorMap[0]!.origin!, /default-inventory\.yaml: targets\[0\]\.errorMap\[0\]$/);
   });
 });
