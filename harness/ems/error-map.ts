@@ -4,7 +4,8 @@ import type { ErrorMapEntry } from '../scenario/target.ts';
 // (EMS-FACTS.md "Log lines of the C SDK", "Measured on the open C SDK 2.2.1", and the SDK with
 // OpenSSL 1.0.2): lines of other builds (the bundled simulator's start-up lines, a vendor build's
 // own) belong in that target's inventory `errorMap`, which is tried first. First match wins, so
-// specific entries come first. Each entry says which OpenSSL line(s) print it.
+// specific entries come first. Each entry says which OpenSSL line(s) print it; an SDK line whose
+// text does not come from OpenSSL (criteria, AUTH, retries) is the same on every line.
 //
 // X509 verification (TW_VALIDATE_CERT, SSL_get_verify_result after the handshake): the reason
 // text is the key, as X509_verify_cert_error_string prints it in crypto/x509/x509_txt.c of
