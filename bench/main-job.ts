@@ -37,6 +37,18 @@ const Results = z.looseObject({
 });
 export type BenchResult = z.infer<typeof Result>;
 
+export interface Latency {
+  p50: number | undefined;
+  p95: number | undefined;
+  max: number | undefined;
+}
+
+/** From each result's first decisive evidence (the EMS's decisive line) to its verdict. */
+function latencyOf(results: readonly BenchResult[]): Latency {
+  const ms = results.flatMap((r) => (r.verdictLatencyMs === undefined ? [] : [r.verdictLatencyMs]));
+  return { p50: round(percentile(ms, 50), 2), p95: round(percentile(ms, 95), 2), max: round(percentile(ms, 100), 2) };
+}
+
 export interface MainJobRun {
   command: string;
   /** undefined: the CLI's default. */
@@ -53,7 +65,9 @@ export interface MainJobRun {
   /** Of which the job's own process (the harness: run loop, endpoints, reports); sampled, so slightly low. */
   harnessCpuMs: number | undefined;
   phases: { startUpMs: number; scenariosMs: number; afterMs: number };
-  verdictLatencyMs: { p50: number | undefined; p95: number | undefined; max: number | undefined };
+  verdictLatencyMs: Latency;
+  /** The same per target id of the inventory (a new target, e.g. another simulator profile, appears by itself). */
+  perTarget: Array<{ target: string; scenarios: number; verdictLatencyMs: Latency; timeoutEnded: number; unattributed: number }>;
   /** Results decided by a timer (the hang timeout, or the handshake grace) instead of evidence. */
   timeoutEnded: string[];
   /** Refusals no evidence attributed (decided when the EMS exited or the handshake grace ran out). */
@@ -99,7 +113,6 @@ export async function runMainJob(reportsDir: string, jobs: number | undefined): 
   if (!parsed.success) throw new Error(`${file}: ${formatIssues(parsed.error)}`);
   const { run, results } = parsed.data;
   const ran = results.filter((r) => r.endedBy !== 'not-run');
-  const latencies = results.flatMap((r) => (r.verdictLatencyMs === undefined ? [] : [r.verdictLatencyMs]));
   const startedAt = Date.parse(run.startedAt);
   const finishedAt = Date.parse(run.finishedAt);
   const id = (r: BenchResult) => `${r.target}/${r.scenario}`;
@@ -115,7 +128,17 @@ export async function runMainJob(reportsDir: string, jobs: number | undefined): 
     cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
     harnessCpuMs,
     phases: { startUpMs: startedAt - spawnedAt, scenariosMs: finishedAt - startedAt, afterMs: exitedAt - finishedAt },
-    verdictLatencyMs: { p50: round(percentile(latencies, 50), 2), p95: round(percentile(latencies, 95), 2), max: round(percentile(latencies, 100), 2) },
+    verdictLatencyMs: latencyOf(results),
+    perTarget: run.targets.map(({ id: target }) => {
+      const mine = results.filter((r) => r.target === target);
+      return {
+        target,
+        scenarios: mine.filter((r) => r.endedBy !== 'not-run').length,
+        verdictLatencyMs: latencyOf(mine),
+        timeoutEnded: mine.filter((r) => r.endedBy === 'timeout').length,
+        unattributed: mine.filter((r) => r.actual.verdict === 'REFUSED' && r.actual.class === undefined).length,
+      };
+    }),
     timeoutEnded: results.filter((r) => r.endedBy === 'timeout').map(id),
     unattributed: results.filter((r) => r.actual.verdict === 'REFUSED' && r.actual.class === undefined).map(id),
     results,

@@ -3,12 +3,15 @@ import { Command, InvalidArgumentError } from 'commander';
 import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { loadFamilies } from './scenario/families.ts';
+import { membersOf } from './scenario/model.ts';
+import { expectationText } from './scenario/verdict.ts';
 import { runConformanceSuite } from './mocha/run-mocha.ts';
 import { AllureGenerator, allureReportName } from './report/allure-generate.ts';
-import { loadExpectations, type TargetExpectations } from './report/divergences.ts';
+import { loadExpectations, outcomeOf, type TargetExpectations } from './report/divergences.ts';
 import type { Gates } from './report/gates.ts';
 import { readResultsFile, type ResultsFile } from './report/results.ts';
 import type { Redactor } from './report/redact.ts';
+import { triage, triageText } from './report/triage.ts';
 import { reportRedactor, writeReports } from './report/write.ts';
 import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, inventorySecrets, loadTargets, readInventory } from '../targets/inventory.ts';
 
@@ -80,6 +83,19 @@ withReportOptions(program
   });
 
 program
+  .command('triage')
+  .description('the EMS log lines of a run no error-map entry matched, grouped by shape, with the errorMap entry to start from; and inventory errorMap entries that matched nothing')
+  .requiredOption('--results <file>', 'a results.json of an earlier run')
+  .option('--json', 'print the triage as JSON')
+  .action(async (o: { results: string; json?: boolean }) => {
+    const doc = await catching(() => readResultsFile(resolve(o.results)));
+    if (!doc) return;
+    const t = doc.run.triage ?? triage(doc.results, doc.run.targets.map((x) => ({ id: x.id, errorMap: x.errorMap ?? [] })));
+    if (o.json) console.log(JSON.stringify(t, null, 2));
+    else console.log((triageText(t).join('\n') || 'triage: every EMS error line of the refused and HANG results matched an error-map entry; no unused errorMap entries'));
+  });
+
+program
   .command('restore')
   .description('put a gateway back as it was before an interrupted run (replays the restore journal the run left there)')
   .requiredOption('--target <id...>', 'the targets to restore')
@@ -112,7 +128,7 @@ program
     }
     for (const f of families) {
       console.log(`${f.name} (${f.scenarios.length})`);
-      for (const s of f.scenarios) console.log(`  ${s.id.padEnd(48)} ${s.requirements.join(',').padEnd(28)} ${s.expect.outcome === 'connects' ? 'connects' : `refuses: ${s.expect.class}`}`);
+      for (const s of f.scenarios) console.log(`  ${s.id.padEnd(48)} ${s.requirements.join(',').padEnd(28)} ${membersOf(s.expect).map(expectationText).join(' | ')}`);
       for (const inv of f.invalid) console.log(`  INVALID ${inv.error}`);
     }
   });
@@ -123,14 +139,19 @@ function withReportOptions(c: Command): Command {
   .option('--expectations <dir>', 'known divergences, one <target>.yaml per target', DEFAULT_EXPECTATIONS_DIR)
   .option('--history <file>', 'persistent Allure history file (JSONL), for trends across runs')
   .option('--min-pass-rate <percent>', 'release gate: passed ÷ (passed + failed + known) at least this', percent)
-  .option('--max-failures <n>', 'release gate: tolerate up to n conformance failures (default 0)', wholeNumber);
+  .option('--max-failures <n>', 'release gate: tolerate up to n conformance failures (default 0)', wholeNumber)
+  .option('--fail-on <what...>', 'release gate: these results fail the run too (weak: weak crypto accepted)', failOn);
 }
+
+/** Shapes of unmatched EMS lines the run's summary shows (all: `conformance triage`). */
+const TRIAGE_SHOWN = 5;
 
 interface ReportFlags {
   expectations: string;
   history?: string;
   minPassRate?: number;
   maxFailures?: number;
+  failOn?: Array<'weak'>;
 }
 
 /** Writes every report, prints where each went and why the exit code is what it is; returns it. */
@@ -138,15 +159,21 @@ interface ReportFlags {
 async function report(
   doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags, ahead?: { allure: AllureGenerator; redactor: Redactor },
 ): Promise<number> {
-  const gates: Gates = { ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}), ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}) };
+  const gates: Gates = {
+    ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}),
+    ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}),
+    ...(o.failOn?.includes('weak') ? { failOnWeak: true } : {}),
+  };
   const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: ahead?.redactor ?? (await reportRedactor(await inventorySecrets(doc.run.inventory))), ...(o.history ? { history: resolve(o.history) } : {}), ...(ahead ? { allure: ahead.allure } : {}) });
   const c = r.outcome.counts;
   for (const a of r.artifacts) console.error(`  ${a.what.padEnd(18)} ${a.path}`);
   for (const p of r.problems) console.error(`  not written: ${p}`);
   for (const p of r.skipped) console.error(`  skipped: ${p}`);
   for (const x of r.doc.results.filter((x) => x.divergence && x.divergence.state !== 'known')) console.error(`  ${x.target}/${x.scenario}: ${x.divergence!.note}`);
-  console.error(`conformance: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.broken} broken, ${c.known} known${r.outcome.passRate !== undefined ? ` (pass rate ${r.outcome.passRate}%)` : ''}`);
+  console.error(`conformance: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.broken} broken, ${c.known} known${c.weak ? `, ${c.weak} weak` : ''}${r.outcome.passRate !== undefined ? ` (pass rate ${r.outcome.passRate}%)` : ''}`);
+  for (const x of r.doc.results.filter((x) => x.weak && outcomeOf(x) === 'weak')) console.error(`  weak: ${x.target}/${x.scenario}: ${x.weak!.what} (${x.weak!.evidence})`);
   for (const reason of r.outcome.reasons) console.error(`  ${reason}`);
+  if (r.doc.run.triage) for (const line of triageText(r.doc.run.triage, { limit: TRIAGE_SHOWN, results: join(reportsDir, 'results.json') })) console.error(`  ${line}`);
   // A missing report is the harness failing, not the product: never hide it behind exit 0.
   const code = r.outcome.exitCode === 0 && r.problems.length ? 2 : r.outcome.exitCode;
   console.error(`conformance: exit ${code}`);
@@ -174,6 +201,12 @@ function wholeNumber(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
   return n;
+}
+
+/** `--fail-on weak` (repeatable; the only kind so far). */
+function failOn(v: string, previous: Array<'weak'> = []): Array<'weak'> {
+  if (v !== 'weak') throw new InvalidArgumentError('must be "weak" (results where weak crypto was accepted)');
+  return [...previous, v];
 }
 
 function positiveInt(v: string): number {

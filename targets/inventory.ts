@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseYamlFile } from '../harness/yaml-input.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
+import { FIPS_POLICY_NAMES } from '../harness/scenario/fips-policy.ts';
+import { ERROR_MAP_PSEUDO_CLASSES } from '../harness/scenario/target.ts';
 import { LocalTarget } from './local.ts';
 import { SshLinuxFields, SshWindowsFields } from './ssh/schema.ts';
 import type { Target, TargetProfile } from '../harness/scenario/target.ts';
@@ -15,7 +17,7 @@ export const DEFAULT_INVENTORY = fileURLToPath(new URL('./default-inventory.yaml
 export const DEFAULT_EXPECTATIONS_DIR = fileURLToPath(new URL('./expectations/', import.meta.url));
 
 const ErrorMapEntry = z
-  .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, 'handshake', 'infrastructure']) })
+  .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, ...ERROR_MAP_PSEUDO_CLASSES]) })
   .strict()
   .refine((e) => isRegExp(e.pattern), { message: 'pattern is not a valid regular expression', path: ['pattern'] });
 
@@ -24,6 +26,8 @@ const Profile = {
   capabilities: z.array(z.string()).default([]),
   errorMap: z.array(ErrorMapEntry).default([]),
   emsVersion: z.string().optional(),
+  /** The FIPS policy FIPS-ALGOS judges this target's FIPS mode against (docs/target-profiles.md). */
+  fipsPolicy: z.enum(FIPS_POLICY_NAMES).optional(),
 };
 
 const LocalEntry = z
@@ -82,8 +86,10 @@ export async function loadTargets(file: string, only: string[] = [], opts: { acc
         flavour: t.flavour,
         os: t.kind === 'ssh-windows' ? 'windows' : 'linux',
         capabilities: t.capabilities,
-        errorMap: t.errorMap,
+        // Each entry remembers where it was written: an entry that never matches is reported there.
+        errorMap: t.errorMap.map((e, j) => ({ ...e, origin: `${shown(file)}: targets[${index}].errorMap[${j}]` })),
         ...(t.emsVersion ? { emsVersion: t.emsVersion } : {}),
+        ...(t.fipsPolicy ? { fipsPolicy: t.fipsPolicy } : {}),
       };
       if (t.kind !== 'local') {
         // Loaded for gateways only: ssh2 and the drivers are a tenth of a simulator run's start-up.
@@ -94,6 +100,12 @@ export async function loadTargets(file: string, only: string[] = [], opts: { acc
       return new LocalTarget({ id: t.id, executable, profile, env: t.env, platformHost: t.platformHost });
     }),
   );
+}
+
+/** Relative to the working directory when inside it: what a reader opens. */
+function shown(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
 function isRegExp(s: string): boolean {

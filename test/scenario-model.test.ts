@@ -29,9 +29,42 @@ describe('scenario model', () => {
       id: 'v', title: 't', requirements: ['CERT-HOST'], expect: { outcome: 'refuses', class: 'hostname-mismatch' },
       variants: [{ when: { lacks: ['hostname-check'] }, expect: { outcome: 'connects' } }, { when: { flavour: 'axtls' }, expect: { outcome: 'refuses', class: 'expired' } }],
     }]).scenarios;
-    assert.equal(expectationFor(s!, 'openssl', ['hostname-check']).outcome, 'refuses');
-    assert.equal(expectationFor(s!, 'openssl', []).outcome, 'connects');
-    assert.deepEqual(expectationFor(s!, 'axtls', ['hostname-check']), { outcome: 'refuses', class: 'expired' });
+    assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: ['hostname-check'] })[0]!.outcome, 'refuses');
+    assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: [] })[0]!.outcome, 'connects');
+    assert.deepEqual(expectationFor(s!, { flavour: 'axtls', capabilities: ['hostname-check'] }), [{ outcome: 'refuses', class: 'expired' }]);
+  });
+
+  it('reads an expectation set; a bad member is named by its field', () => {
+    const f = family('demo', {}, [
+      { id: 'set', title: 't', requirements: ['CERT-CHAIN-REQUIRED'], expect: { anyOf: [{ outcome: 'refuses', class: 'config-error' }, { outcome: 'refuses', class: 'untrusted-cert' }] } },
+      { id: 'bad', title: 't', requirements: ['CERT-CHAIN-REQUIRED'], expect: { anyOf: [{ outcome: 'refuses', class: 'config-error' }, { outcome: 'refuses', class: 'nonsense' as never }] } },
+      { id: 'one', title: 't', requirements: ['CERT-CHAIN-REQUIRED'], expect: { anyOf: [{ outcome: 'connects' }] } },
+    ]);
+    assert.deepEqual(f.scenarios.map((s) => s.id), ['set']);
+    assert.deepEqual(expectationFor(f.scenarios[0]!, { flavour: 'openssl', capabilities: [] }).map((e) => e.outcome === 'refuses' && e.class), ['config-error', 'untrusted-cert']);
+    assert.match(f.invalid[0]!.error, /^scenario demo\/bad: expect\.anyOf\[1\]\.class: /);
+    assert.match(f.invalid[1]!.error, /^scenario demo\/one: expect\.anyOf: /);
+  });
+
+  it('picks variants by FIPS policy (the profile\'s, or the default sp800-131a-rev2)', () => {
+    const [s] = family('demo', {}, [{
+      id: 'p', title: 't', requirements: ['FIPS-ALGOS'], expect: { outcome: 'refuses', class: 'no-shared-cipher' },
+      variants: [{ when: { fipsPolicy: 'module-2.0' }, expect: { outcome: 'connects', weak: 'SHA-1 MAC' } }],
+    }]).scenarios;
+    assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: ['fips'] })[0]!.outcome, 'refuses');
+    assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: ['fips'], fipsPolicy: 'sp800-131a-rev2' })[0]!.outcome, 'refuses');
+    assert.deepEqual(expectationFor(s!, { flavour: 'openssl', capabilities: ['fips'], fipsPolicy: 'module-2.0' }), [{ outcome: 'connects', weak: 'SHA-1 MAC' }]);
+  });
+
+  it('reads what an OpenSSL line implies from its openssl:X.Y capability', () => {
+    const [s] = family('demo', {}, [{
+      id: 'c', title: 't', requirements: ['CIPHER-RECOMMENDED'], expect: { outcome: 'connects' },
+      variants: [{ when: { lacks: ['chacha20'] }, expect: { outcome: 'refuses', class: 'no-shared-cipher' } }],
+    }]).scenarios;
+    assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: ['openssl:3.0'] })[0]!.outcome, 'connects');
+    assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: ['openssl:1.1'] })[0]!.outcome, 'connects');
+    assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: ['openssl:1.0.2'] })[0]!.outcome, 'refuses');
+    assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: ['chacha20'] })[0]!.outcome, 'connects');
   });
 
   it('has a valid scenario catalogue covering every requirement of the certificate, secret and baseline families', async () => {

@@ -25,6 +25,7 @@ export const CATEGORIES = [
 const CATEGORIES_ALLURE3 = [
   { name: 'Known divergences (listed in targets/expectations)', matchers: { labels: { tag: '^divergence:known$' } } },
   { name: 'Fixed divergences — remove from list', matchers: { labels: { tag: '^divergence:fixed$' } } },
+  { name: 'Weak crypto accepted (recorded policy)', matchers: { labels: { tag: '^weak$' } } },
   ...CATEGORIES,
 ];
 

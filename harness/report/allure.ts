@@ -36,8 +36,11 @@ export async function reportToAllure(r: ScenarioResult, target: Target, divergen
     await allure.tag(`divergence:${divergence.state}`);
     await allure.issue(divergence.listed.link, divergence.listed.link);
   }
+  // Weak crypto accepted (a recorded policy): the test passed, the tag puts it under its category.
+  if (r.weak) await allure.tag('weak');
   await allure.description(
-    `Expected: ${JSON.stringify(r.expected)}\n\nGot: ${r.actual.verdict}${r.actual.class ? ` (${r.actual.class})` : ''} — ${r.actual.because}` +
+    `Expected: ${JSON.stringify(r.expectedAnyOf ? { anyOf: r.expectedAnyOf, held: r.met } : r.expected)}\n\nGot: ${r.actual.verdict}${r.actual.class ? ` (${r.actual.class})` : ''} — ${r.actual.because}` +
+      (r.weak ? `\n\nWeak: ${r.weak.what} — ${r.weak.evidence}` : '') +
       (divergence ? `\n\nDivergence (${divergence.state}): ${divergence.note}` : ''),
   );
   const ev = r.actual.evidence;

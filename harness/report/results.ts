@@ -7,6 +7,7 @@ import type { ScenarioResult } from '../scenario/run.ts';
 import type { Status } from '../scenario/verdict.ts';
 import { ExpectedDivergence, type Divergence } from './divergences.ts';
 import type { RunOutcome } from './gates.ts';
+import { Triage } from './triage.ts';
 
 // reports/results.json: the contract other tools read (README "results.json"). Keep it stable:
 // add fields, never rename or remove them.
@@ -18,6 +19,10 @@ export interface TargetInfo {
   flavour: string;
   capabilities: string[];
   emsVersion?: string;
+  /** The FIPS policy its FIPS mode was judged against (targets with the `fips` capability, or a declared one). */
+  fipsPolicy?: string;
+  /** The target's own (inventory) error-map entries, with where each was written. */
+  errorMap?: Array<{ pattern: string; class: string; origin?: string }>;
 }
 
 export interface ResultsFile {
@@ -33,6 +38,8 @@ export interface ResultsFile {
     summary: Record<Status, number> & { total: number };
     /** Added by the report step: divergences applied, gates and the exit code. */
     outcome?: RunOutcome;
+    /** EMS lines no error-map entry matched, grouped by shape; inventory errorMap entries that matched nothing (harness/report/triage.ts). */
+    triage?: Triage;
   };
   results: ReportedResult[];
 }
@@ -87,6 +94,7 @@ export const SavedResultsFile = z.looseObject({
     inventory: z.string(),
     targets: z.array(z.looseObject({ id: z.string(), flavour: z.string(), capabilities: z.array(z.string()), emsVersion: z.string().optional() })),
     summary: Counts,
+    triage: Triage.optional(),
   }),
   results: z.array(SavedResult),
 });

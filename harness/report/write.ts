@@ -8,6 +8,7 @@ import { junitXml } from './junit.ts';
 import { buildMatrix, renderMatrixHtml, renderMatrixMd } from './matrix.ts';
 import { redactTree, Redactor, writeRedacted } from './redact.ts';
 import type { ResultsFile } from './results.ts';
+import { triage } from './triage.ts';
 
 // The report step of a run (and of `conformance report` over a saved results.json): known
 // divergences applied, gates evaluated, then results.json, junit.xml, matrix.html/.md and the
@@ -42,7 +43,9 @@ export interface Reported {
 export async function writeReports(input: ResultsFile, o: ReportOptions): Promise<Reported> {
   const results = applyDivergences(input.results, o.expectations);
   const outcome = evaluate(results, o.gates);
-  const doc: ResultsFile = { ...input, run: { ...input.run, outcome }, results };
+  // A run's triage was made with the error maps it ran with; a saved file from before has none yet.
+  const triaged = input.run.triage ?? triage(results, input.run.targets.map((t) => ({ id: t.id, errorMap: t.errorMap ?? [] })));
+  const doc: ResultsFile = { ...input, run: { ...input.run, outcome, triage: triaged }, results };
   const at = (name: string) => join(o.reportsDir, name);
   const matrix = buildMatrix(doc);
   const artifacts: Artifact[] = [

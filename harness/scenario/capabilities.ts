@@ -16,8 +16,10 @@ export const CAPABILITIES: Record<string, CapabilityInfo> = {
   tls13: { meaning: 'speaks TLS 1.3' },
   fips: { meaning: '"fips": {"enabled": true} works' },
   'legacy-tls': { meaning: 'completes TLS 1.0/1.1 handshakes' },
-  'accepts-sha1-signatures': { meaning: 'accepts SHA-1-signed platform chains (policy)' },
-  'accepts-rsa1024': { meaning: 'accepts RSA keys under 2048 bits in the platform chain (policy)' },
+  'accepts-sha1-signatures': { meaning: 'informational: the lab knows it accepts SHA-1-signed platform chains; the result is recorded as weak either way' },
+  'accepts-rsa1024': { meaning: 'informational: the lab knows it accepts RSA keys under 2048 bits; the result is recorded as weak either way' },
+  chacha20: { meaning: 'has ChaCha20-Poly1305 suites (OpenSSL 1.1.0 and later; implied by openssl:1.1 and later)' },
+  'cipher-seclevel': { meaning: 'understands @SECLEVEL=n in cipher_suite and applies security levels (OpenSSL 1.1.0 and later; implied by openssl:1.1 and later)' },
 };
 
 /** Capabilities with a parameter, written `<name>:<value>`. */
@@ -25,6 +27,28 @@ export const PARAMETERISED: Record<string, CapabilityInfo & { value: RegExp; exa
   'dh-min-bits': { meaning: 'smallest ephemeral DH group accepted, in bits', value: /^\d+$/, example: 'dh-min-bits:1024' },
   openssl: { meaning: 'the OpenSSL version family linked in', value: /^\d+\.\d+(\.\d+)?$/, example: 'openssl:3.0' },
 };
+
+/**
+ * What every build of an OpenSSL line has, implied by its `openssl:X.Y` capability so that an
+ * inventory naming the line need not list them: 1.1.0 brought ChaCha20-Poly1305 and security levels.
+ */
+export const IMPLIED_BY_OPENSSL: Array<{ since: [number, number]; implies: string[] }> = [
+  { since: [1, 1], implies: ['chacha20', 'cipher-seclevel'] },
+];
+
+/** The declared capabilities and what their `openssl:X.Y` implies. */
+export function effectiveCapabilities(declared: readonly string[]): string[] {
+  const out = new Set(declared);
+  for (const c of declared) {
+    const m = /^openssl:(\d+)\.(\d+)/.exec(c);
+    if (!m) continue;
+    const [major, minor] = [Number(m[1]), Number(m[2])];
+    for (const rule of IMPLIED_BY_OPENSSL) {
+      if (major > rule.since[0] || (major === rule.since[0] && minor >= rule.since[1])) rule.implies.forEach((x) => out.add(x));
+    }
+  }
+  return [...out];
+}
 
 /** Whether `name` is a known capability (plain, or a parameterised one with a well-formed value). */
 export function isKnownCapability(name: string): boolean {

@@ -4,10 +4,12 @@ import { closeSharedEndpoints } from '../endpoints/start.ts';
 import { loadCatalogue } from '../pki/build.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import { Redactor } from '../report/redact.ts';
-import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile } from '../report/results.ts';
+import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile, type TargetInfo } from '../report/results.ts';
+import { triage } from '../report/triage.ts';
+import { DEFAULT_FIPS_POLICY } from './fips-policy.ts';
 import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
-import type { Family, Scenario } from './model.ts';
+import { membersOf, type Family, type Scenario } from './model.ts';
 import { runScenario, type ScenarioResult } from './run.ts';
 
 // A whole run: every family × every target, the sanity gate first on each target, at most
@@ -111,8 +113,9 @@ export class ConformanceRun {
         durationMs: finishedAt.getTime() - this.#startedAt.getTime(),
         jobs: this.opts.jobs,
         inventory: this.opts.inventory,
-        targets: this.targets.map((t) => ({ id: t.id, flavour: t.profile.flavour, capabilities: t.profile.capabilities, ...(t.profile.emsVersion ? { emsVersion: t.profile.emsVersion } : {}) })),
+        targets: this.targets.map(targetInfo),
         summary: summarise(results),
+        triage: triage(results, this.targets.map((t) => ({ id: t.id, errorMap: t.profile.errorMap }))),
       },
       results,
     };
@@ -136,6 +139,19 @@ export class ConformanceRun {
   }
 }
 
+/** A target as results.json records it: its profile, the FIPS policy it was judged by, its own error-map entries. */
+function targetInfo(t: Target): TargetInfo {
+  const p = t.profile;
+  const fipsPolicy = p.fipsPolicy ?? (p.capabilities.includes('fips') ? DEFAULT_FIPS_POLICY : undefined);
+  const errorMap = p.errorMap.filter((e) => e.origin).map((e) => ({ pattern: e.pattern, class: e.class, origin: e.origin }));
+  return {
+    id: t.id, flavour: p.flavour, capabilities: p.capabilities,
+    ...(p.emsVersion ? { emsVersion: p.emsVersion } : {}),
+    ...(fipsPolicy ? { fipsPolicy } : {}),
+    ...(errorMap.length ? { errorMap } : {}),
+  };
+}
+
 /** A broken result for a case that could not run (invalid scenario, failed gate, harness fault). */
 function notRun(c: PlannedCase, because: string): ScenarioResult {
   const s = c.scenario;
@@ -145,7 +161,7 @@ function notRun(c: PlannedCase, because: string): ScenarioResult {
     title: 'title' in s ? s.title : s.id,
     requirements: 'requirements' in s ? s.requirements : [],
     target: c.target.id,
-    expected: 'expect' in s ? s.expect : { outcome: 'connects' },
+    expected: 'expect' in s ? membersOf(s.expect)[0]! : { outcome: 'connects' },
     actual: { verdict: 'BROKEN', because, evidence: { observations: [], emsLog: [] } },
     status: 'broken',
     message: because,

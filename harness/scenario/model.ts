@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { EndpointSpec } from '../endpoints/spec.ts';
+import { effectiveCapabilities } from './capabilities.ts';
+import { DEFAULT_FIPS_POLICY, FIPS_POLICY_NAMES, type FipsPolicy } from './fips-policy.ts';
 import { FAILURE_CLASSES, REQUIREMENT_IDS } from './requirements.ts';
 
 // A scenario is data: what the platform endpoint offers, what the EMS config says, what must
@@ -58,11 +60,23 @@ export const Expectation = z.discriminatedUnion('outcome', [
       /** When set, the negotiated suite (endpoint's observation) must be one of these. */
       cipherIn: z.array(z.string()).min(1).optional(),
       protocolIn: z.array(z.string()).min(1).optional(),
+      /**
+       * This connection means the target accepted weak crypto (a recorded policy, REQUIREMENTS.md
+       * BASE-WEAK*, FIPS-ALGOS): it is reported as weak with this reason, never as holding.
+       */
+      weak: z.string().min(1).optional(),
     })
     .strict(),
   z.object({ outcome: z.literal('refuses'), class: z.enum(FAILURE_CLASSES) }).strict(),
 ]);
 export type Expectation = z.infer<typeof Expectation>;
+
+/** Where the spec allows more than one outcome: any member holds; the result says which one happened. */
+export const ExpectationSet = z.object({ anyOf: z.array(Expectation).min(2) }).strict();
+export type ExpectationSet = z.infer<typeof ExpectationSet>;
+
+export const ExpectationSpec = z.union([Expectation, ExpectationSet]);
+export type ExpectationSpec = z.infer<typeof ExpectationSpec>;
 
 /** Which targets a variant expectation applies to. */
 export const Condition = z
@@ -70,6 +84,8 @@ export const Condition = z
     has: z.array(z.string()).optional(),
     lacks: z.array(z.string()).optional(),
     flavour: z.enum(['openssl', 'axtls']).optional(),
+    /** The FIPS policy the target's FIPS mode is judged against (its profile's, or the default). */
+    fipsPolicy: z.enum(FIPS_POLICY_NAMES).optional(),
   })
   .strict();
 export type Condition = z.infer<typeof Condition>;
@@ -87,9 +103,9 @@ export const Scenario = z
     /** Host name the EMS connects to instead of the target's platformHost (CERT-HOST). */
     host: z.string().optional(),
     needs: z.array(z.string()).default([]),
-    expect: Expectation,
+    expect: ExpectationSpec,
     /** The first variant whose condition the target meets replaces `expect`. */
-    variants: z.array(z.object({ when: Condition, expect: Expectation }).strict()).default([]),
+    variants: z.array(z.object({ when: Condition, expect: ExpectationSpec }).strict()).default([]),
     /** How long without decisive evidence before the verdict is HANG. */
     hangMs: z.number().int().positive().default(15_000),
   })
@@ -136,9 +152,25 @@ export function family(name: string, defaults: DeepPartial<ScenarioInput>, scena
 
 /** `a.b[2].c: message; …` — where and what, for every issue. */
 export function formatIssues(error: z.ZodError): string {
-  return error.issues
+  return flatten(error.issues, [])
     .map((i) => `${i.path.map((p, n) => (typeof p === 'number' ? `[${p}]` : `${n ? '.' : ''}${String(p)}`)).join('') || '(root)'}: ${i.message}`)
     .join('; ');
+}
+
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+
+/**
+ * A value that fits no member of a union (an expectation or an expectation set) is explained by
+ * the member it came closest to: the one whose issues lie deepest.
+ */
+function flatten(issues: readonly Issue[], prefix: PropertyKey[]): Issue[] {
+  return issues.flatMap((i) => {
+    const path = [...prefix, ...i.path];
+    if (i.code !== 'invalid_union' || !i.errors?.length) return [{ ...i, path }];
+    const depth = (branch: Issue[]) => Math.max(...branch.map((b) => b.path.length));
+    const closest = i.errors.reduce((best, b) => (depth(b) > depth(best) ? b : best));
+    return flatten(closest, path);
+  });
 }
 
 export function deepMerge<T>(base: unknown, over: T): T {
@@ -152,11 +184,28 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The expectation that holds on a target with these capabilities and flavour. */
-export function expectationFor(s: Scenario, flavour: string, capabilities: readonly string[]): Expectation {
+/** What the variants look at: the target's build flavour, capabilities and FIPS policy. */
+export interface ProfileFacts {
+  flavour: string;
+  capabilities: readonly string[];
+  fipsPolicy?: FipsPolicy;
+}
+
+/**
+ * The expectation that holds on a target: the first variant whose condition the target meets,
+ * else the scenario's own; as its members (one, or the members of a set).
+ */
+export function expectationFor(s: Scenario, profile: ProfileFacts): Expectation[] {
+  const capabilities = effectiveCapabilities(profile.capabilities);
+  const policy = profile.fipsPolicy ?? DEFAULT_FIPS_POLICY;
   const meets = (c: Condition) =>
-    (c.flavour === undefined || c.flavour === flavour) &&
+    (c.flavour === undefined || c.flavour === profile.flavour) &&
+    (c.fipsPolicy === undefined || c.fipsPolicy === policy) &&
     (c.has ?? []).every((x) => capabilities.includes(x)) &&
     (c.lacks ?? []).every((x) => !capabilities.includes(x));
-  return s.variants.find((v) => meets(v.when))?.expect ?? s.expect;
+  return membersOf(s.variants.find((v) => meets(v.when))?.expect ?? s.expect);
+}
+
+export function membersOf(e: ExpectationSpec): Expectation[] {
+  return 'anyOf' in e ? e.anyOf : [e];
 }

@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { startEndpoint, type Endpoint } from '../endpoints/start.ts';
 import type { Observation } from '../endpoints/observations.ts';
 import { renderConfig } from '../ems/render.ts';
-import { attributeLine } from '../ems/error-map.ts';
+import { matchLine } from '../ems/error-map.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import type { Redactor } from '../report/redact.ts';
-import type { EmsProcess, EmsExit, Target, TargetSession } from './target.ts';
+import type { EmsProcess, Target, TargetSession } from './target.ts';
+import { effectiveCapabilities } from './capabilities.ts';
 import { expectationFor, type Expectation, type Scenario } from './model.ts';
 import type { FailureClass, RequirementId } from './requirements.ts';
-import { decide, judge, type Decision, type Evidence, type Status, type Verdict } from './verdict.ts';
+import { judge, type Decision, type Evidence, type PlatformRoute, type Status, type Verdict } from './verdict.ts';
+import { awaitVerdict } from './verdict-watch.ts';
 
 // One scenario on one target: endpoint up, config rendered, EMS started, verdict at the first
 // decisive evidence, everything stopped and removed again whatever happened.
@@ -19,7 +21,11 @@ export interface ScenarioResult {
   title: string;
   requirements: RequirementId[];
   target: string;
+  /** The expectation: for a set, the member that held (or the first, when none did). */
   expected: Expectation;
+  /** Where the spec allows more than one outcome: every member of the set, and which one held. */
+  expectedAnyOf?: Expectation[];
+  met?: number;
   actual: {
     verdict: Verdict;
     class?: FailureClass;
@@ -34,10 +40,14 @@ export interface ScenarioResult {
   };
   status: Status;
   message?: string;
+  /** The target accepted weak crypto (a recorded policy): status passed, reported as weak (amber), never as holding. */
+  weak?: { what: string; evidence: string };
   durationMs: number;
   /** From the first decisive evidence to the verdict; absent when no evidence decided. */
   verdictLatencyMs?: number;
   endedBy: 'evidence' | 'timeout' | 'not-run';
+  /** The patterns of the target's own (inventory) errorMap that matched a line of this scenario. */
+  errorMapHits?: string[];
 }
 
 export interface RunContext {
@@ -48,11 +58,6 @@ export interface RunContext {
 }
 
 /**
- * When the EMS blames the handshake but the platform's side is never heard: then the refusal is
- * decided unattributed by this timer, and the result says it ended by a timeout.
- */
-const HANDSHAKE_GRACE_MS = 1000;
-/**
  * The EMS's REST state may trail its log by a message or two (the simulator and the C SDK bind
  * after AUTH, then log): asked again at each new log line, else every `everyMs`, for `forMs`.
  */
@@ -61,9 +66,11 @@ const LOG_EXCERPT = 200;
 
 export async function runScenario(family: string, s: Scenario, target: Target, ctx: RunContext): Promise<ScenarioResult> {
   const t0 = performance.now();
-  const expected = expectationFor(s, target.profile.flavour, target.profile.capabilities);
-  const base = { scenario: s.id, family, title: s.title, requirements: s.requirements, target: target.id, expected };
-  const missing = s.needs.filter((c) => !target.profile.capabilities.includes(c));
+  const members = expectationFor(s, target.profile);
+  const set = members.length > 1 ? { expectedAnyOf: members } : {};
+  const base = { scenario: s.id, family, title: s.title, requirements: s.requirements, target: target.id, expected: members[0]!, ...set };
+  const capabilities = effectiveCapabilities(target.profile.capabilities);
+  const missing = s.needs.filter((c) => !capabilities.includes(c));
   if (missing.length) {
     const because = `target ${target.id} lacks capability ${missing.join(', ')}`;
     return { ...base, actual: { verdict: 'UNSUPPORTED', because, evidence: { observations: [], emsLog: [] } }, status: 'skipped', message: because, durationMs: 0, endedBy: 'not-run' };
@@ -84,8 +91,9 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     session = await target.openSession(s.id);
     const rendered = await renderConfig({ scenario: s, target, session, catalogue: ctx.catalogue, endpointPort: endpoint.port, appKey, redactor: ctx.redactor });
     config = rendered.config;
+    ev.route = routeOf(config, endpoint.port, target);
     ems = await session.start(rendered.json);
-    outcome = await awaitVerdict(endpoint, ems, ev, target, s.hangMs);
+    outcome = await awaitVerdict({ platform: endpoint, ems }, ev, target.profile.errorMap, s.hangMs);
     if (outcome.decision.verdict === 'CONNECTED') restConnected = await checkConnected(ems);
   } catch (e) {
     outcome = { decision: { verdict: 'BROKEN', because: (e as Error).message }, decidedAt: performance.now(), endedBy: 'evidence' };
@@ -96,12 +104,13 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   }
 
   const { decision, decidedAt, endedBy } = outcome;
-  let judgement = judge(expected, decision, ev);
+  let judgement = judge(members, decision, ev);
   if (judgement.status === 'passed' && restConnected === false) {
     judgement = { status: 'failed', message: 'the platform and the EMS log say connected, but the EMS REST API says isConnected=false' };
   }
   const result: ScenarioResult = {
     ...base,
+    ...(judgement.met !== undefined ? { expected: members[judgement.met]!, met: judgement.met } : {}),
     actual: {
       verdict: decision.verdict,
       ...(decision.class ? { class: decision.class } : {}),
@@ -116,47 +125,40 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     },
     status: judgement.status,
     ...(judgement.message ? { message: judgement.message } : {}),
+    ...(judgement.weak ? { weak: { what: judgement.weak, evidence: weakEvidence(ev, s) } } : {}),
     durationMs: Math.round(performance.now() - t0),
     ...(decision.evidenceAt !== undefined ? { verdictLatencyMs: round2(decidedAt - decision.evidenceAt) } : {}),
     endedBy,
+    ...hitsOf(ev, target),
   };
   return ctx.redactor.value(result);
 }
 
-/** Resolves at the first decisive evidence; the hang timer is the only timeout that decides. */
-function awaitVerdict(endpoint: Endpoint, ems: EmsProcess, ev: Evidence, target: Target, hangMs: number) {
-  const errorMap = target.profile.errorMap;
-  return new Promise<{ decision: Decision; decidedAt: number; endedBy: 'evidence' | 'timeout' }>((resolve) => {
-    const timers: NodeJS.Timeout[] = [];
-    let done = false;
-    const finish = (decision: Decision, endedBy: 'evidence' | 'timeout') => {
-      if (done) return;
-      done = true;
-      timers.forEach(clearTimeout);
-      unsubscribe();
-      resolve({ decision, decidedAt: performance.now(), endedBy });
-    };
-    const check = (final = false) => {
-      const d = decide(ev, errorMap, final);
-      if (d) finish(d, 'evidence');
-    };
-    const unsubscribe = endpoint.onObservation(() => check());
-    ems.onLine((line) => {
-      ev.lines.push(line);
-      check();
-      if (!done && attributeLine(line.text, errorMap) === 'handshake') {
-        timers.push(setTimeout(() => {
-          const d = decide(ev, errorMap, true);
-          if (d) finish(d, 'timeout');
-        }, HANDSHAKE_GRACE_MS));
-      }
-    });
-    ems.onExit((exit: EmsExit) => {
-      ev.exit = exit;
-      check(true);
-    });
-    timers.push(setTimeout(() => finish({ verdict: 'HANG', because: `no decisive evidence within ${hangMs} ms` }, 'timeout'), hangMs));
-  });
+/** What the platform saw of the weak connection: the protocol, suite and certificate it was accepted with. */
+function weakEvidence(ev: Evidence, s: Scenario): string {
+  const hs = ev.observations.find((o) => o.kind === 'handshake-ok');
+  const tls = hs?.kind === 'handshake-ok' ? `${hs.protocol} ${hs.cipher}` : 'no handshake observed';
+  return `connected with ${tls}; platform certificate ${s.endpoint.cert}; platform accepted AUTH`;
+}
+
+/** Where the rendered config sends the EMS, and where the endpoint listens: for a diagnosis when it cannot get there. */
+function routeOf(config: Record<string, unknown>, port: number, target: Target): PlatformRoute {
+  const servers = Array.isArray(config.ws_servers)
+    ? (config.ws_servers as Array<{ host?: unknown; port?: unknown }>).map((s) => ({ host: String(s.host), port: Number(s.port) }))
+    : [];
+  return { target: target.id, servers, bindAddress: target.bindAddress, port, ...(target.platformRoute ? { via: target.platformRoute } : {}) };
+}
+
+/** The target's own error-map entries this scenario's lines matched (an entry no scenario matches is reported as unused). */
+function hitsOf(ev: Evidence, target: Target): { errorMapHits?: string[] } {
+  const own = target.profile.errorMap;
+  if (!own.length) return {};
+  const hits = new Set<string>();
+  for (const line of ev.lines) {
+    const entry = matchLine(line.text, own);
+    if (entry && own.includes(entry)) hits.add(entry.pattern);
+  }
+  return hits.size ? { errorMapHits: [...hits] } : {};
 }
 
 async function checkConnected(ems: EmsProcess): Promise<boolean> {

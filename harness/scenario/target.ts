@@ -1,3 +1,4 @@
+import type { FipsPolicy } from './fips-policy.ts';
 import type { FailureClass } from './requirements.ts';
 
 // One interface for every place a WS EMS runs: the local host (simulator or a vendor wsems),
@@ -8,15 +9,31 @@ export type Flavour = 'openssl' | 'axtls';
 /** How a target's config.json spells file paths (CERT-PATHS). */
 export type PathStyle = 'posix' | 'windows-escaped' | 'windows-forward';
 
+/**
+ * What an error-map line proves besides a failure class (docs/target-profiles.md "Error maps"):
+ * - `handshake`: the TLS handshake failed; only the platform's side (the endpoint's alert or
+ *   exception text) tells why.
+ * - `connect-failed`: the connection failed after the handshake (read errors, the WebSocket
+ *   upgrade); decided at once, from the platform's side when it tells why, else unattributed.
+ * - `socket`: no TCP connection; BROKEN (the EMS was given an address it cannot reach) when the
+ *   endpoint saw no connection either.
+ * - `refused`: the EMS refused, and the line does not say why: REFUSED, unattributed, at once.
+ * - `context`: a known line that decides nothing on its own (kept out of triage).
+ * - `infrastructure`: the environment, not the EMS, failed: BROKEN.
+ */
+export const ERROR_MAP_PSEUDO_CLASSES = ['handshake', 'connect-failed', 'socket', 'refused', 'context', 'infrastructure'] as const;
+export type ErrorMapPseudoClass = (typeof ERROR_MAP_PSEUDO_CLASSES)[number];
+
 export interface ErrorMapEntry {
   /** Regular expression (source text) matched against one EMS log line. */
   pattern: string;
+  /** The failure class the line proves, or what else it proves (ERROR_MAP_PSEUDO_CLASSES). */
+  class: FailureClass | ErrorMapPseudoClass;
   /**
-   * The failure class the line proves; 'handshake' for a generic TLS handshake failure whose
-   * cause only the endpoint's side of the evidence can tell (e.g. TLS 1.2 handshake_failure
-   * alert); 'infrastructure' for a line that says the environment, not the EMS, failed.
+   * Where an inventory entry was written (`file: targets[i].errorMap[j]`), for the report of
+   * entries that never matched. Unset for entries a driver adds of its own.
    */
-  class: FailureClass | 'handshake' | 'infrastructure';
+  origin?: string;
 }
 
 export interface TargetProfile {
@@ -27,6 +44,8 @@ export interface TargetProfile {
   /** The target's own entries, tried before the C SDK's default error map (harness/ems/error-map.ts). */
   errorMap: ErrorMapEntry[];
   emsVersion?: string;
+  /** The FIPS policy its FIPS mode is judged against (harness/scenario/fips-policy.ts); unset: the default. */
+  fipsPolicy?: FipsPolicy;
 }
 
 export interface EmsLine {
@@ -73,6 +92,11 @@ export interface Target {
   platformHost: string;
   /** Address the harness endpoints bind to so this target can reach them. */
   bindAddress: string;
+  /**
+   * How the EMS reaches the endpoints, in words, for the diagnosis when it cannot (a reverse SSH
+   * tunnel, a route to the bind address); unset: the EMS runs on this host.
+   */
+  platformRoute?: string;
   /** Scenarios at once on this target (a gateway runs one EMS: 1); unset = up to --jobs. */
   concurrency?: number;
   /** Values the driver holds that no report may show (SSH passwords, key passphrases). */

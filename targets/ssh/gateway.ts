@@ -21,11 +21,6 @@ import type { Platform } from './schema.ts';
 /** Lines the drivers themselves write into an EMS log: the environment failed, not the EMS. */
 export const HARNESS_LINE = 'harness: ';
 export const GATEWAY_ERROR_MAP: ErrorMapEntry[] = [{ pattern: `^${HARNESS_LINE}`, class: 'infrastructure' }];
-/**
- * The C SDK's TCP connect failure: the harness's endpoint is listening, so a gateway that cannot
- * open a TCP connection to it is a network problem, not a TLS verdict.
- */
-export const SOCKET_ERROR: ErrorMapEntry = { pattern: 'Error intializing socket connection', class: 'infrastructure' };
 
 const REST_PATH = '/Thingworx/Things/LocalEms/Properties/isConnected';
 
@@ -150,6 +145,7 @@ export abstract class GatewayTarget implements Target {
   readonly pathStyle: PathStyle;
   readonly platformHost: string;
   readonly bindAddress: string;
+  readonly platformRoute: string;
   /** One scenario at a time: a gateway runs one EMS. */
   readonly concurrency = 1;
   readonly secrets: string[];
@@ -162,10 +158,14 @@ export abstract class GatewayTarget implements Target {
 
   constructor(readonly config: GatewayConfig) {
     this.id = config.id;
-    this.profile = { ...config.profile, errorMap: [...GATEWAY_ERROR_MAP, ...config.profile.errorMap, SOCKET_ERROR] };
+    // The EMS's own TCP connect failure is the default map's `socket` line: BROKEN with the route below.
+    this.profile = { ...config.profile, errorMap: [...GATEWAY_ERROR_MAP, ...config.profile.errorMap] };
     this.pathStyle = config.pathStyle;
     this.platformHost = 'host' in config.platform ? config.platform.host : 'localhost';
     this.bindAddress = 'bind' in config.platform ? config.platform.bind : '127.0.0.1';
+    this.platformRoute = 'tunnel' in config.platform
+      ? `a reverse SSH tunnel: the gateway's localhost:<port> leads to this host's ${this.bindAddress}:<port> (platform in ${config.inventoryFile})`
+      : `the network: the gateway must resolve ${this.platformHost} to this host's ${this.bindAddress} and reach it (platform in ${config.inventoryFile})`;
     this.secrets = [config.ssh.auth.password, config.ssh.auth.passphrase].filter((s): s is string => !!s);
   }
 
