@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import type * as Asn1Schema from '@peculiar/asn1-schema';
 import type * as Asn1X509 from '@peculiar/asn1-x509';
 import type forgeModule from 'node-forge';
 import type { Catalogue, CertRecord, DistinguishedName } from './catalogue.ts';
-import type { CertRecipe, FileRecipe, Recipes } from './recipes.ts';
+import type { CertRecipe, FileRecipe, KeyRecipe, Recipes } from './recipes.ts';
 
 // Turns certs/recipes.yaml into the store (certs/store/), or loads the store when it is still
 // good. The warm path only hashes the recipe text and reads/stats the store: the schema (zod,
@@ -54,15 +54,18 @@ const NODE_CURVE = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp
 export interface LoadOptions {
   recipesFile?: string;
   storeDir?: string;
+  /** Where generated private keys are kept between builds (default certs/keys/). */
+  keyDir?: string;
 }
 
 /** The catalogue of the store built from the recipes, building (or rebuilding) the store if needed. */
 export async function loadCatalogue(opts: LoadOptions = {}): Promise<Catalogue> {
   const recipesFile = path.resolve(opts.recipesFile ?? path.join(REPO_ROOT, 'certs', 'recipes.yaml'));
   const storeDir = path.resolve(opts.storeDir ?? path.join(REPO_ROOT, 'certs', 'store'));
+  const keyDir = path.resolve(opts.keyDir ?? path.join(REPO_ROOT, 'certs', 'keys'));
   const text = await readFile(recipesFile, 'utf8');
   const key = createHash('sha256').update(text).update(`\0build.ts v${BUILD_VERSION}`).digest('hex');
-  return (await readStore(storeDir, key)) ?? (await build(text, displayName(recipesFile), storeDir, key));
+  return (await readStore(storeDir, key)) ?? (await build(text, displayName(recipesFile), storeDir, keyDir, key));
 }
 
 /** The store's catalogue if it was built from the same recipes, is complete and is not about to expire. */
@@ -93,7 +96,7 @@ async function readStore(storeDir: string, key: string): Promise<Catalogue | und
   return present.every(Boolean) ? catalogue : undefined;
 }
 
-async function build(text: string, label: string, storeDir: string, key: string): Promise<Catalogue> {
+async function build(text: string, label: string, storeDir: string, keyDir: string, key: string): Promise<Catalogue> {
   const [{ parseRecipes }, { default: forge }, x509, schema] = await Promise.all([
     import('./recipes.ts'), import('node-forge'), import('@peculiar/asn1-x509'), import('@peculiar/asn1-schema'),
   ]);
@@ -103,7 +106,7 @@ async function build(text: string, label: string, storeDir: string, key: string)
   const tmp = await mkdtemp(`${storeDir}.tmp-`);
   try {
     const now = Math.floor(Date.now() / 1000) * 1000; // X.509 times have whole seconds
-    const catalogue = await generate({ forge, x509, schema }, recipes, tmp, storeDir, now);
+    const catalogue = await generate({ forge, x509, schema }, recipes, { dir: tmp, storeDir, keyDir }, now);
     const stamp: CacheStamp = { key, builtAt: new Date(now).toISOString() };
     await writeFile(path.join(tmp, CATALOGUE_FILE), `${JSON.stringify(catalogue, null, 2)}\n`, { mode: 0o600 });
     await writeFile(path.join(tmp, CACHE_FILE), `${JSON.stringify(stamp)}\n`);
@@ -136,24 +139,22 @@ async function install(tmp: string, storeDir: string, key: string, built: Catalo
   }
 }
 
+interface Dirs {
+  /** Where the build writes. */
+  dir: string;
+  /** Where the catalogue says the files are. */
+  storeDir: string;
+  keyDir: string;
+}
+
 /** Writes keys, certificates and files into `dir`; the catalogue names them under `storeDir`. */
-async function generate(libs: Libs, r: Recipes, dir: string, storeDir: string, now: number): Promise<Catalogue> {
-  const keygen = promisify(generateKeyPair);
+async function generate(libs: Libs, r: Recipes, { dir, storeDir, keyDir }: Dirs, now: number): Promise<Catalogue> {
+  await mkdir(keyDir, { recursive: true, mode: 0o700 });
   const keys = new Map(
     Object.entries(r.keys)
-      // Native keygen runs on the libuv pool, all keys at once; the slowest (RSA-8192) first.
+      // Generated on the libuv pool, all at once; the slowest (RSA-8192) first.
       .sort(([, a], [, b]) => (b.type === 'rsa' ? b.bits : 0) - (a.type === 'rsa' ? a.bits : 0))
-      .map(([name, k]) => [
-        name,
-        (k.type === 'rsa' ? keygen('rsa', { modulusLength: k.bits }) : keygen('ec', { namedCurve: NODE_CURVE[k.curve] })).then(
-          ({ privateKey }): Key => ({
-            type: k.type,
-            object: privateKey,
-            pem: privateKey.export({ type: k.type === 'rsa' ? 'pkcs1' : 'sec1', format: 'pem' }) as string,
-            spki: createPublicKey(privateKey).export({ type: 'spki', format: 'der' }),
-          }),
-        ),
-      ]),
+      .map(([name, k]) => [name, privateKey(keyDir, name, k)]),
   );
   const keyOf = (cert: string) => keys.get(r.certs[cert]!.key)!;
 
@@ -205,6 +206,48 @@ async function generate(libs: Libs, r: Recipes, dir: string, storeDir: string, n
 
   await Promise.all(outputs.map((o) => writeFile(path.join(dir, o.file), o.data, { mode: o.secret ? 0o600 : 0o644 })));
   return { storeDir, certs: records, files, secrets };
+}
+
+const keygen = promisify(generateKeyPair);
+
+/**
+ * The key named `name` as the recipe describes it: kept in `keyDir` from an earlier build, else
+ * generated (natively, on the libuv pool) and kept there. Rebuilding the store for new recipes
+ * or near expiry then costs no key generation (RSA-8192 takes seconds, much more on a loaded machine).
+ */
+async function privateKey(keyDir: string, name: string, k: KeyRecipe): Promise<Key> {
+  const file = path.join(keyDir, `${name}.${k.type === 'rsa' ? `rsa-${k.bits}` : `ec-${k.curve}`}.pem`);
+  let object: KeyObject | undefined;
+  try {
+    const kept = createPrivateKey(await readFile(file));
+    if (fits(kept, k)) object = kept;
+  } catch {
+    // Missing or unreadable: made anew below.
+  }
+  if (!object) {
+    ({ privateKey: object } = await (k.type === 'rsa' ? keygen('rsa', { modulusLength: k.bits }) : keygen('ec', { namedCurve: NODE_CURVE[k.curve] })));
+    // Written aside and renamed, so a concurrent build reads a whole key or none.
+    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, traditionalPem(object, k.type), { mode: 0o600 });
+    await rename(tmp, file);
+  }
+  return {
+    type: k.type,
+    object,
+    pem: traditionalPem(object, k.type),
+    spki: createPublicKey(object).export({ type: 'spki', format: 'der' }),
+  };
+}
+
+function fits(key: KeyObject, k: KeyRecipe): boolean {
+  const d = key.asymmetricKeyDetails;
+  return k.type === 'rsa'
+    ? key.asymmetricKeyType === 'rsa' && d?.modulusLength === k.bits
+    : key.asymmetricKeyType === 'ec' && d?.namedCurve === NODE_CURVE[k.curve];
+}
+
+function traditionalPem(key: KeyObject, type: Key['type']): string {
+  return key.export({ type: type === 'rsa' ? 'pkcs1' : 'sec1', format: 'pem' }) as string;
 }
 
 const OID = {

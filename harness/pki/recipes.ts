@@ -240,6 +240,7 @@ const Recipes = RecipesShape.superRefine((r, ctx) => {
 
 export type Recipes = z.output<typeof Recipes>;
 export type CertRecipe = Recipes['certs'][string];
+export type KeyRecipe = Recipes['keys'][string];
 export type FileRecipe = Recipes['files'][string];
 
 /** A recipe file that does not parse or validate; the message names the file and each field. */
