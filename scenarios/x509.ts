@@ -68,14 +68,14 @@ export default family('x509', { ems: { certificates: VALIDATING } }, [
   },
   {
     id: 'x509.name-constraints-permitted',
-    title: 'Intermediate permitting localhost and 127.0.0.0/8, leaf within them: connects',
+    title: 'Intermediate permitting localhost, conformance.test and 127.0.0.0/8, leaf within them: connects',
     requirements: ['CERT-VALIDATE'],
     endpoint: { cert: 'leaf-nc-permitted-ok' },
     expect: { outcome: 'connects' },
   },
   {
     id: 'x509.name-constraints-permitted-violated',
-    title: 'Intermediate permitting localhost only, leaf also naming platform.invalid: refused as untrusted',
+    title: 'Intermediate permitting localhost, conformance.test and 127.0.0.0/8, leaf also naming platform.invalid: refused as untrusted',
     requirements: ['CERT-VALIDATE'],
     endpoint: { cert: 'leaf-nc-permitted-violated' },
     expect: UNTRUSTED,

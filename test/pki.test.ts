@@ -289,7 +289,7 @@ describe('PKI catalogue', function () {
       // what a client without a verify callback, as the C SDK is, gets), then INVALID_PURPOSE (26).
       assert.equal(await verify('leaf-under-v1-ca', { strict: false }), 79);
       assert.match(text('intermediate-pathlen0-ca'), /Basic Constraints: critical\n\s+CA:TRUE, pathlen:0\n/);
-      assert.match(text('intermediate-nc-permitted-ca'), /Name Constraints: critical\n\s+Permitted:\n\s+DNS:localhost\n\s+IP:127\.0\.0\.0\/255\.0\.0\.0\n/);
+      assert.match(text('intermediate-nc-permitted-ca'), /Name Constraints: critical\n\s+Permitted:\n\s+DNS:localhost\n\s+DNS:conformance\.test\n\s+IP:127\.0\.0\.0\/255\.0\.0\.0\n/);
       assert.match(text('intermediate-nc-excluded-ca'), /Name Constraints: critical\n\s+Excluded:\n\s+DNS:platform\.invalid\n/);
       assert.match(text('leaf-critical-unknown-ext'), /1\.3\.6\.1\.4\.1\.32473\.1\.1: critical\n/);
       assert.match(text('leaf-noncritical-unknown-ext'), /1\.3\.6\.1\.4\.1\.32473\.1\.1: \n/);
@@ -314,6 +314,11 @@ describe('PKI catalogue', function () {
         ['leaf-cn-only', { host: 'localhost' }, 'OK'],
         ['leaf-valid', { host: 'LOCALHOST' }, 'OK'],
         ['leaf-dns-san-only', { host: 'localhost' }, 'OK'],
+        ['leaf-dns-san-only', { host: 'platform.conformance.test' }, 'OK'],
+        ['leaf-san-match-cn-not', { host: 'platform.conformance.test' }, 'OK'],
+        ['leaf-ip-san-only', { host: 'platform.conformance.test' }, 62],
+        ['leaf-1000-sans', { host: 'platform.conformance.test' }, 'OK'],
+        ['leaf-nc-permitted-ok', { host: 'platform.conformance.test' }, 'OK'],
         ['leaf-dns-san-only', { ip: '127.0.0.1' }, 64],
         ['leaf-ip-san-only', { ip: '127.0.0.1' }, 'OK'],
         ['leaf-ip-san-only', { host: 'localhost' }, 62],
@@ -329,7 +334,7 @@ describe('PKI catalogue', function () {
       const sans = openssl('x509', '-in', file('leaf-1000-sans'), '-noout', '-ext', 'subjectAltName')!.out;
       const names = sans.split('\n')[1]!.trim().split(', ');
       assert.equal(names.length, 1000);
-      assert.deepEqual([names[0], names[998], names[999]], ['DNS:alt-1.conformance.test', 'DNS:alt-999.conformance.test', 'DNS:localhost']);
+      assert.deepEqual([names[0], names[997], names[998], names[999]], ['DNS:alt-1.conformance.test', 'DNS:alt-998.conformance.test', 'DNS:localhost', 'DNS:platform.conformance.test']);
       const empty = text('leaf-empty-subject');
       assert.match(empty, /Subject: ?\n/);
       assert.match(empty, /Subject Alternative Name: critical\n\s+DNS:localhost, DNS:platform\.conformance\.test, IP Address:127\.0\.0\.1\n/);
