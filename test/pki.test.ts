@@ -239,8 +239,8 @@ describe('PKI catalogue', function () {
   it('puts the PEM noise into the noisy bundles, and OpenSSL still reads every CA of them', async function () {
     const text = (name: string) => readFile(cat.files[name]!, 'utf8');
     const comments = await text('chain-comments.pem');
-    assert.match(comments, /^# other-root-ca\nsubject=CN = Other Root CA, O = Other Org\nissuer=CN = Other Root CA, O = Other Org\n-----BEGIN CERTIFICATE-----\n/);
-    assert.match(comments, /-----END CERTIFICATE-----\n\n# root-ca\nsubject=CN = Conformance Root CA, O = Conformance Lab, OU = PKI\n/);
+    assert.match(comments, /^# other-root-ca\nsubject=O = Other Org, CN = Other Root CA\nissuer=O = Other Org, CN = Other Root CA\n-----BEGIN CERTIFICATE-----\n/);
+    assert.match(comments, /-----END CERTIFICATE-----\n\n# root-ca\nsubject=O = Conformance Lab, OU = PKI, CN = Conformance Root CA\n/);
     const crlf = await text('chain-crlf.pem');
     assert.equal(crlf.split('\r\n').length, crlf.split('\n').length, 'every line ends in CRLF');
     assert.ok(crlf.endsWith('-----END CERTIFICATE-----\r\n'));
@@ -253,6 +253,11 @@ describe('PKI catalogue', function () {
       assert.equal(r.status, 0, `${name}: ${r.out}`);
       const fingerprints = splitPem(await text(name)).map((pem) => new X509Certificate(pem).fingerprint256);
       assert.ok(fingerprints.includes((await x509('root-ca')).fingerprint256), `${name} holds root-ca`);
+    }
+    // The comment lines are what OpenSSL prints for each certificate.
+    for (const ca of ['other-root-ca', 'root-ca', 'client-ca']) {
+      const printed = openssl('x509', '-in', cat.certs[ca]!.certFile, '-noout', '-subject', '-issuer')!.out;
+      assert.ok(comments.includes(`# ${ca}\n${printed}-----BEGIN CERTIFICATE-----\n`), `${ca}: ${printed}`);
     }
   });
 

@@ -394,8 +394,9 @@ async function fileContent(forge: Forge, f: FileRecipe, made: Made): Promise<str
 
 /** CA certificates as PEM blocks in order, with the noise the recipe asks for. */
 function bundle(f: Extract<FileRecipe, { kind: 'bundle' }>, made: Made): string {
+  // As OpenSSL 3 prints a DN on one line, in the certificate's order (see name()).
   const oneLine = (subject: DistinguishedName) =>
-    (['CN', 'O', 'OU'] as const).flatMap((k) => (subject[k] ? [`${k} = ${subject[k]}`] : [])).join(', ');
+    (['O', 'OU', 'CN'] as const).flatMap((k) => (subject[k] ? [`${k} = ${subject[k]}`] : [])).join(', ');
   const blocks = f.certs.map((c) => {
     const pem = made.pems.get(c)!;
     if (!f.comments) return pem;
