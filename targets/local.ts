@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EmsEvents } from './ems-events.ts';
 import { freePort, releasePort } from './ports.ts';
+import { checkPrivateHosts, needsPrivateHosts, privateHostsText, withPrivateHosts } from './private-hosts.ts';
 import {
   InfrastructureError, type EmsProcess, type Target, type TargetProfile, type TargetSession,
 } from '../harness/scenario/target.ts';
@@ -44,7 +45,7 @@ export class LocalTarget implements Target {
   async openSession(scenarioId: string): Promise<TargetSession> {
     const dir = await mkdtemp(join(tmpdir(), `${SESSION_PREFIX}${scenarioId.slice(0, 40)}-`));
     await chmod(dir, 0o700);
-    return new LocalSession(dir, this.#opts);
+    return new LocalSession(dir, this.#opts, this.bindAddress);
   }
 
   async close(): Promise<void> {}
@@ -57,6 +58,7 @@ class LocalSession implements TargetSession {
   constructor(
     readonly dir: string,
     private readonly opts: LocalTargetOptions,
+    private readonly bindAddress: string,
   ) {}
 
   async putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string> {
@@ -82,7 +84,8 @@ class LocalSession implements TargetSession {
 
   async start(configJson: string): Promise<EmsProcess> {
     const cfg = await this.putFile('config.json', configJson, { secret: true });
-    const child = spawn(this.opts.executable, ['-cfg', cfg], {
+    const { command, args } = await this.#command(['-cfg', cfg], platformHostOf(configJson));
+    const child = spawn(command, args, {
       cwd: this.dir,
       env: this.#env(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,6 +101,16 @@ class LocalSession implements TargetSession {
     await Promise.all([...this.#running].map((e) => e.stop()));
     this.#ports.forEach(releasePort);
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** The EMS command line; for a conformance name (capability conformance-names), in a mount namespace with its own /etc/hosts. */
+  async #command(args: string[], host: string | undefined): Promise<{ command: string; args: string[] }> {
+    if (!this.opts.profile.capabilities.includes('conformance-names') || !needsPrivateHosts(host)) {
+      return { command: this.opts.executable, args };
+    }
+    const hosts = await this.putFile('hosts', await privateHostsText(this.bindAddress));
+    await checkPrivateHosts(this.opts.id, hosts);
+    return withPrivateHosts(hosts, this.opts.executable, args);
   }
 
   /** Runs the executable to its end: its exit code and standard output. */
@@ -163,6 +176,12 @@ class LocalEms extends EmsEvents implements EmsProcess {
     await this.#done;
     clearTimeout(timer);
   }
+}
+
+/** The host the EMS dials first (ws_servers[0].host). */
+function platformHostOf(configJson: string): string | undefined {
+  const host = (JSON.parse(configJson) as { ws_servers?: Array<{ host?: unknown }> }).ws_servers?.[0]?.host;
+  return typeof host === 'string' ? host : undefined;
 }
 
 /** The EMS serves its REST API where config.json says (default 8000, EMS-FACTS). */

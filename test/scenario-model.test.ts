@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { readFile } from 'node:fs/promises';
+import { parseRecipes } from '../harness/pki/recipes.ts';
+import { CONFORMANCE_NAMES } from '../harness/scenario/capabilities.ts';
 import { deepMerge, expectationFor, family } from '../harness/scenario/model.ts';
 import { loadFamilies } from '../harness/scenario/families.ts';
 import { REQUIREMENTS } from '../harness/scenario/requirements.ts';
@@ -73,5 +76,31 @@ describe('scenario model', () => {
     const covered = new Set<string>(families.flatMap((f) => f.scenarios.flatMap((s) => s.requirements)));
     const wanted = Object.keys(REQUIREMENTS).filter((id) => /^(CERT|SECRET|BASE)-/.test(id));
     assert.deepEqual(wanted.filter((id) => !covered.has(id)), []);
+  });
+
+  it('names only certificates and files the catalogue makes', async () => {
+    const recipes = parseRecipes(await readFile(new URL('../certs/recipes.yaml', import.meta.url), 'utf8'), 'certs/recipes.yaml');
+    const missing: string[] = [];
+    const cert = (id: string, name: string | undefined) => name !== undefined && !(name in recipes.certs) && missing.push(`${id}: certificate ${name}`);
+    for (const s of (await loadFamilies()).flatMap((f) => f.scenarios)) {
+      cert(s.id, s.endpoint.cert);
+      s.endpoint.chain?.forEach((c) => cert(s.id, c));
+      cert(s.id, s.endpoint.clientAuth?.trust);
+      for (const ref of Object.values(s.ems.certificates ?? {})) {
+        if (typeof ref !== 'object' || ref === null) continue;
+        if ('file' in ref && !(ref.file in recipes.files)) missing.push(`${s.id}: file ${ref.file}`);
+        if ('cert' in ref) cert(s.id, ref.cert);
+        if ('key' in ref) cert(s.id, ref.key);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it('declares what a host it names takes: conformance-names for the conformance names, loopback-platform for the loopback', async () => {
+    for (const s of (await loadFamilies()).flatMap((f) => f.scenarios)) {
+      if (s.host === undefined) continue;
+      const wants = (CONFORMANCE_NAMES as readonly string[]).includes(s.host.toLowerCase()) ? 'conformance-names' : 'loopback-platform';
+      assert.ok(s.needs.includes(wants), `${s.id} (host ${s.host}) needs ${wants}`);
+    }
   });
 });

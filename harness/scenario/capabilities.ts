@@ -13,6 +13,7 @@ export const CAPABILITIES: Record<string, CapabilityInfo> = {
   'windows-paths': { meaning: 'accepts d:\\\\dir\\\\file and d:/dir/file paths in config.json' },
   'posix-paths': { meaning: 'accepts forward-slash paths (a Linux EMS)' },
   'loopback-platform': { meaning: 'reaches the harness endpoints at 127.0.0.1' },
+  'conformance-names': { meaning: 'resolves the host names of CONFORMANCE_NAMES to the harness endpoints (wildcard scenarios)' },
   tls13: { meaning: 'speaks TLS 1.3' },
   fips: { meaning: '"fips": {"enabled": true} works' },
   'legacy-tls': { meaning: 'completes TLS 1.0/1.1 handshakes' },
@@ -21,6 +22,15 @@ export const CAPABILITIES: Record<string, CapabilityInfo> = {
   chacha20: { meaning: 'has ChaCha20-Poly1305 suites (OpenSSL 1.1.0 and later; implied by openssl:1.1 and later)' },
   'cipher-seclevel': { meaning: 'understands @SECLEVEL=n in cipher_suite and applies security levels (OpenSSL 1.1.0 and later; implied by openssl:1.1 and later)' },
 };
+
+/**
+ * The names a target with `conformance-names` resolves to the harness's endpoints, as a lab
+ * gateway's /etc/hosts does: what the wildcard `*.conformance.test` must match (one label) and must
+ * not (two labels, the bare domain), and a name a partial wildcard `plat*` does not fit.
+ */
+export const CONFORMANCE_NAMES = [
+  'platform.conformance.test', 'sub.platform.conformance.test', 'conformance.test', 'other.conformance.test',
+] as const;
 
 /** Capabilities with a parameter, written `<name>:<value>`. */
 export const PARAMETERISED: Record<string, CapabilityInfo & { value: RegExp; example: string }> = {
