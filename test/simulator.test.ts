@@ -319,7 +319,7 @@ function config(port: number, restPort: number, over: {
     ws_servers: [{ host: 'localhost', port }],
     appKey: over.appKey ?? APP_KEY,
     logger: { level: 'TRACE' },
-    http_server: { host: 'localhost', port: restPort, ssl: false },
+    http_server: { host: '127.0.0.1', port: restPort, ssl: false },
     ws_connection: { connect_retries: 1, connect_retry_interval: 100, connect_timeout: 5000, ...over.ws_connection },
     certificates: { cert_chain: files.caBundle, ...over.certificates },
   };

@@ -1,3 +1,4 @@
+import type { PortRange } from '../endpoints/ports.ts';
 import type { FailureClass } from './requirements.ts';
 
 // One interface for every place a WS EMS runs: the local host (simulator or a vendor wsems),
@@ -27,6 +28,13 @@ export interface TargetProfile {
   /** The target's own entries, tried before the C SDK's default error map (harness/ems/error-map.ts). */
   errorMap: ErrorMapEntry[];
   emsVersion?: string;
+  /**
+   * Ports the platform endpoints listen on (and a reverse tunnel forwards), when the inventory
+   * overrides the default: below 32768 and the kernel's ephemeral range (harness/endpoints/ports.ts).
+   */
+  endpointPorts?: PortRange;
+  /** The address rendered as http_server.host, which the REST check then dials (default 127.0.0.1). */
+  restHost?: '127.0.0.1' | '::1';
 }
 
 export interface EmsLine {
@@ -58,8 +66,8 @@ export interface TargetSession {
   putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string>;
   /** The target EMS's own `-encrypt` output for a secret (opaque to the harness). */
   encrypt(secret: string): Promise<string>;
-  /** A TCP port on the target for the EMS's local REST server. */
-  restPort(): Promise<number>;
+  /** A TCP port on the target for the EMS's local REST server, free on `host` (the http_server.host rendered). */
+  restPort(host?: string): Promise<number>;
   /** Writes config.json into the session directory and starts the EMS with `-cfg` on it. */
   start(configJson: string): Promise<EmsProcess>;
   close(): Promise<void>;
