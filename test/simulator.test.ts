@@ -286,6 +286,20 @@ function encrypt(secret: string, keyFile?: string, how: { command?: string[]; en
   return r.stdout.trim();
 }
 
+/**
+ * The test client's certificate, and its key in each key_file format the vendor page lists, encrypted
+ * under KEY_PASSPHRASE: PEM (PKCS#8), `.p8` (PKCS#8 DER), `.p12` holding `p12Certs` (default: its own).
+ */
+function clientKeyFiles(p12Algorithm: '3des' | 'aes256', p12Certs = [pki.client.forgeCert]): { cert: string; pem: string; p8: string; p12: string } {
+  const base = join(dir, `client-${++configCount}`);
+  const files = { cert: `${base}.pem`, pem: `${base}-key.pem`, p8: `${base}-key.p8`, p12: `${base}.p12` };
+  writeFileSync(files.cert, pki.client.cert);
+  writeFileSync(files.pem, pki.client.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
+  writeFileSync(files.p8, pki.client.keyObject.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
+  writeP12(files.p12, p12Certs, p12Algorithm);
+  return files;
+}
+
 /** The client's key and certificates as a PKCS#12 file under KEY_PASSPHRASE. */
 function writeP12(file: string, certs: forge.pki.Certificate[], algorithm: '3des' | 'aes256'): void {
   const asn1 = forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, certs, KEY_PASSPHRASE, { algorithm });
@@ -557,12 +571,7 @@ describe('simulated WS EMS (built executable)', function () {
   });
 
   it('a wrong or missing key passphrase exits 1 at once (key-load-error)', async function () {
-    const clientCert = join(dir, 'client.pem');
-    const encryptedPem = join(dir, 'client-key.pem');
-    const p12 = join(dir, 'client-wrong.p12');
-    writeFileSync(clientCert, pki.client.cert);
-    writeFileSync(encryptedPem, pki.client.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
-    writeP12(p12, [pki.client.forgeCert], '3des');
+    const { cert: clientCert, pem: encryptedPem, p12 } = clientKeyFiles('3des');
     const cases: { key_file: string; key_passphrase?: string; expect: RegExp }[] = [
       { key_file: encryptedPem, key_passphrase: 'not the passphrase', expect: /wrong certificates\.key_passphrase/ },
       { key_file: encryptedPem, expect: /key_passphrase is not set/ },
@@ -580,12 +589,7 @@ describe('simulated WS EMS (built executable)', function () {
 
   it('-encrypt output works as appKey and key_passphrase (mutual TLS with an encrypted .p8 key, and a .p12)', async function () {
     const platform = await Platform.start(pki.leaf, [], pki.ca);
-    const clientCert = join(dir, 'client.pem');
-    const p8 = join(dir, 'client-key.p8');
-    const p12 = join(dir, 'client.p12');
-    writeFileSync(clientCert, pki.client.cert);
-    writeFileSync(p8, pki.client.keyObject.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
-    writeP12(p12, [pki.client.forgeCert, pki.ca.forgeCert], '3des');
+    const { cert: clientCert, p8, p12 } = clientKeyFiles('3des', [pki.client.forgeCert, pki.ca.forgeCert]);
     const appKey = encrypt(APP_KEY);
     const key_passphrase = encrypt(KEY_PASSPHRASE);
     assert.notEqual(appKey, APP_KEY);
@@ -839,14 +843,7 @@ describe('simulated WS EMS (built executable)', function () {
     });
 
     it('key_file is PEM only: .p8 (DER) and .p12 fail with DECODER routines::unsupported; an encrypted PEM key opens with its passphrase', async function () {
-      const clientCert = join(dir, 'client.pem');
-      const p8 = join(dir, 'csdk-client.p8');
-      const p12 = join(dir, 'csdk-client.p12');
-      const encPem = join(dir, 'csdk-client-key.pem');
-      writeFileSync(clientCert, pki.client.cert);
-      writeFileSync(p8, pki.client.keyObject.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
-      writeP12(p12, [pki.client.forgeCert], 'aes256');
-      writeFileSync(encPem, pki.client.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
+      const { cert: clientCert, p8, p12, pem: encPem } = clientKeyFiles('aes256');
       for (const key_file of [p8, p12]) {
         const sim = startSim(config(1, await freePort(), { certificates: { client_cert: clientCert, key_file, key_passphrase: KEY_PASSPHRASE } }), csdk());
         const { line, cls } = await startupFailure(sim);

@@ -1,8 +1,8 @@
+import type { ClientRequest } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import WebSocket, { type ClientOptions, type PerMessageDeflateOptions } from 'ws';
 import { authBody, bindBody, decodeFrame, encodeFrame, MessageCode, NO_SESSION, type Frame, type Header } from './alwayson.ts';
-import type { ClientRequest } from 'node:http';
 import type { Logger } from './log.ts';
 import { opensslText } from './openssl-text.ts';
 import type { SdkProfile } from './profile.ts';
@@ -172,16 +172,14 @@ export class Connector {
       this.log.error(`Error intializing socket connection.  Err = ${errno}`);
       this.log.debug(`twSocket_Connect: ${err.code ?? err.message}`);
       this.restartFailed(errno);
-    } else if (phase === 'tls' && this.profile.sdkLines) {
+    } else if (phase === 'tls' || (!this.profile.sdkLines && err.code?.startsWith('ERR_SSL_'))) {
+      // The default profile logs a TLS 1.3 server's refusal of its client certificate, which comes
+      // after the handshake, as a handshake error too; the C SDK's handshake is done by then.
       this.log.error(`TW_NEW_SSL_CLIENT: SSL handshake error. Error: ${opensslText(err)}.`);
       this.log.error('Error intializing SSL connection');
-      this.restartFailed(0);
+      if (phase === 'tls') this.restartFailed(0);
     } else if (this.profile.sdkLines) {
       this.logUpgradeReadError(this.settings.config.ws_connection.encryption === 'ssl', err);
-    } else if (phase === 'tls' || err.code?.startsWith('ERR_SSL_')) {
-      // Also after the handshake: a TLS 1.3 server reports a refused client certificate only then.
-      this.log.error(`TW_NEW_SSL_CLIENT: SSL handshake error. Error: ${opensslText(err)}.`);
-      this.log.error('Error intializing SSL connection');
     } else {
       this.log.error(`twWs_Connect: Error reading from socket.  Error: ${err.code ?? err.message}`);
     }
@@ -376,6 +374,6 @@ class Channel {
 }
 
 /** twWs_Connect's mask for its log: the first four characters stay, every other but '-' becomes '*'. */
-export function maskAppKey(key: string): string {
+function maskAppKey(key: string): string {
   return key.slice(0, 4) + key.slice(4).replace(/[^-]/g, '*');
 }

@@ -53,7 +53,7 @@ export const HOSTNAME_MISMATCH = BY_NODE_NAME['HOSTNAME_MISMATCH'] as VerifyErro
 export const UNSPECIFIED = BY_NODE_NAME['UNSPECIFIED'] as VerifyError;
 
 /** Node's authorizationError name → OpenSSL's number and text (unknown names → UNSPECIFIED). */
-export function fromNodeName(name: string): VerifyError {
+function fromNodeName(name: string): VerifyError {
   return BY_NODE_NAME[name] ?? UNSPECIFIED;
 }
 
