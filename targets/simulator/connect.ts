@@ -35,6 +35,8 @@ export class Connector {
   connected = false;
   private stopped = false;
   private abortAttempt: (() => void) | undefined;
+  /** C SDK: the TLS connection of a refused platform, closed only when the next attempt starts. */
+  private refused: Socket | undefined;
   private channel: Channel | undefined;
   private wake: (() => void) | undefined;
   private requestId = 0;
@@ -83,6 +85,7 @@ export class Connector {
 
   stop(): void {
     this.stopped = true;
+    this.refused?.destroy();
     this.abortAttempt?.();
     this.channel?.ws.terminate();
     this.wake?.();
@@ -97,16 +100,21 @@ export class Connector {
     // (measured: Err = 111). Port 0 is what the kernel refuses the same way, whatever listens elsewhere.
     const port = this.profile.int16Port && server.port > 0x7fff ? server.port - 0x10000 : server.port;
     const dialPort = port < 0 ? 0 : port;
+    // restartSocket: the SDK frees the previous attempt's connection only now.
+    this.refused?.destroy();
+    this.refused = undefined;
     return new Promise((resolve) => {
       let settled = false;
       let phase: Phase = 'tcp';
       let ws: WebSocket | undefined;
-      const settle = (upgraded?: WebSocket) => {
+      /** `keepOpen`: the connection stays as it is (the C SDK's refusal of the platform's certificate). */
+      const settle = (upgraded?: WebSocket, keepOpen = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.abortAttempt = undefined;
-        if (!upgraded) {
+        if (keepOpen) this.refused = socket;
+        else if (!upgraded) {
           ws?.terminate();
           socket.destroy();
         }
@@ -139,7 +147,9 @@ export class Connector {
         phase = 'upgrade';
         if (tlsOn && !this.certificateAccepted(socket as TLSSocket, server.host)) {
           this.restartFailed(0);
-          return settle();
+          // twTlsClient_ConnectSession returns TW_INVALID_SSL_CERT without closing anything: the
+          // platform sees its handshake complete, and the close only at the next attempt.
+          return settle(undefined, this.profile.sdkLines);
         }
         ws = this.upgrade(socket, server.host, server.port, tlsOn);
         ws.once('open', () => {
