@@ -35,7 +35,7 @@ export class Connector {
   connected = false;
   private stopped = false;
   private abortAttempt: (() => void) | undefined;
-  /** C SDK: the TLS connection of a refused platform, closed only when the next attempt starts. */
+  /** The TLS connection of a refused platform, closed only when the next attempt starts (as the SDK's). */
   private refused: Socket | undefined;
   private channel: Channel | undefined;
   private wake: (() => void) | undefined;
@@ -107,7 +107,7 @@ export class Connector {
       let settled = false;
       let phase: Phase = 'tcp';
       let ws: WebSocket | undefined;
-      /** `keepOpen`: the connection stays as it is (the C SDK's refusal of the platform's certificate). */
+      /** `keepOpen`: the connection stays as it is (the SDK's refusal of the platform's certificate). */
       const settle = (upgraded?: WebSocket, keepOpen = false) => {
         if (settled) return;
         settled = true;
@@ -148,8 +148,9 @@ export class Connector {
         if (tlsOn && !this.certificateAccepted(socket as TLSSocket, server.host)) {
           this.restartFailed(0);
           // twTlsClient_ConnectSession returns TW_INVALID_SSL_CERT without closing anything: the
-          // platform sees its handshake complete, and the close only at the next attempt.
-          return settle(undefined, this.profile.sdkLines);
+          // platform sees its handshake complete, and the close only at the next attempt. (Closed
+          // at once, the reset can reach the platform before it has read the EMS's Finished.)
+          return settle(undefined, true);
         }
         ws = this.upgrade(socket, server.host, server.port, tlsOn);
         ws.once('open', () => {
