@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseYamlFile } from '../harness/yaml-input.ts';
+import { parsePortRange } from '../harness/endpoints/ports.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
 import { FIPS_POLICY_NAMES } from '../harness/scenario/fips-policy.ts';
 import { ERROR_MAP_PSEUDO_CLASSES } from '../harness/scenario/target.ts';
@@ -21,6 +22,14 @@ const ErrorMapEntry = z
   .strict()
   .refine((e) => isRegExp(e.pattern), { message: 'pattern is not a valid regular expression', path: ['pattern'] });
 
+/** `LOW-HIGH`: where this target's platform endpoints listen (harness/endpoints/ports.ts says why the default is what it is). */
+const EndpointPorts = z.string({ error: 'write the port range as LOW-HIGH, e.g. 20000-32767' }).transform((text, ctx) => {
+  const range = parsePortRange(text);
+  if (typeof range !== 'string') return range;
+  ctx.addIssue({ code: 'custom', message: range });
+  return z.NEVER;
+});
+
 const Profile = {
   flavour: z.enum(['openssl', 'axtls']),
   capabilities: z.array(z.string()).default([]),
@@ -28,6 +37,9 @@ const Profile = {
   emsVersion: z.string().optional(),
   /** The FIPS policy FIPS-ALGOS judges this target's FIPS mode against (docs/target-profiles.md). */
   fipsPolicy: z.enum(FIPS_POLICY_NAMES).optional(),
+  endpointPorts: EndpointPorts.optional(),
+  /** Where the EMS's REST server is told to listen (http_server.host) and the REST check dials. */
+  restHost: z.enum(['127.0.0.1', '::1']).default('127.0.0.1'),
 };
 
 const LocalEntry = z
@@ -90,6 +102,8 @@ export async function loadTargets(file: string, only: string[] = [], opts: { acc
         errorMap: t.errorMap.map((e, j) => ({ ...e, origin: `${shown(file)}: targets[${index}].errorMap[${j}]` })),
         ...(t.emsVersion ? { emsVersion: t.emsVersion } : {}),
         ...(t.fipsPolicy ? { fipsPolicy: t.fipsPolicy } : {}),
+        ...(t.endpointPorts ? { endpointPorts: t.endpointPorts } : {}),
+        restHost: t.restHost,
       };
       if (t.kind !== 'local') {
         // Loaded for gateways only: ssh2 and the drivers are a tenth of a simulator run's start-up.

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EmsEvents } from './ems-events.ts';
-import { freePort, releasePort } from './ports.ts';
+import { freePort, releasePort } from '../harness/endpoints/ports.ts';
+import { askIsConnected, restEndpointOf, type RestEndpoint } from '../harness/ems/rest-endpoint.ts';
 import { checkPrivateHosts, needsPrivateHosts, privateHostsText, withPrivateHosts } from './private-hosts.ts';
 import {
   InfrastructureError, type EmsProcess, type Target, type TargetProfile, type TargetSession,
@@ -76,8 +77,8 @@ class LocalSession implements TargetSession {
     return out.split('\n').pop()!.trim();
   }
 
-  async restPort(): Promise<number> {
-    const port = await freePort();
+  async restPort(host?: string): Promise<number> {
+    const port = await freePort(host);
     this.#ports.push(port);
     return port;
   }
@@ -91,7 +92,7 @@ class LocalSession implements TargetSession {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so stop() reaches anything it started
     });
-    const ems = new LocalEms(child, restPortOf(configJson));
+    const ems = new LocalEms(child, restEndpointOf(configJson));
     this.#running.add(ems);
     await ems.spawned();
     return ems;
@@ -134,7 +135,7 @@ class LocalEms extends EmsEvents implements EmsProcess {
   readonly #done: Promise<void>;
   constructor(
     private readonly child: ChildProcess,
-    private readonly restPort: number,
+    private readonly rest: RestEndpoint,
   ) {
     super();
     for (const stream of [child.stdout, child.stderr]) {
@@ -156,16 +157,9 @@ class LocalEms extends EmsEvents implements EmsProcess {
     });
   }
 
-  async isConnected(): Promise<boolean> {
-    // node:http rather than fetch: the one request per connected scenario, without loading undici.
-    const text = await new Promise<string>((resolve, reject) => {
-      get({ host: '127.0.0.1', port: this.restPort, path: '/Thingworx/Things/LocalEms/Properties/isConnected', agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body)).on('error', reject);
-      }).on('error', reject);
-    });
-    const body = JSON.parse(text) as { rows?: Array<{ isConnected?: unknown }> };
-    return body.rows?.[0]?.isConnected === true;
+  /** Asks exactly the host and port config.json told the EMS to serve on. */
+  isConnected(): Promise<boolean> {
+    return askIsConnected(connect({ host: this.rest.host, port: this.rest.port }), this.rest);
   }
 
   async stop(): Promise<void> {
@@ -182,12 +176,6 @@ class LocalEms extends EmsEvents implements EmsProcess {
 function platformHostOf(configJson: string): string | undefined {
   const host = (JSON.parse(configJson) as { ws_servers?: Array<{ host?: unknown }> }).ws_servers?.[0]?.host;
   return typeof host === 'string' ? host : undefined;
-}
-
-/** The EMS serves its REST API where config.json says (default 8000, EMS-FACTS). */
-function restPortOf(configJson: string): number {
-  const port = (JSON.parse(configJson) as { http_server?: { port?: unknown } }).http_server?.port;
-  return typeof port === 'number' ? port : 8000;
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -48,11 +48,16 @@ export async function renderConfig(input: RenderInput): Promise<Rendered> {
     }
   }
 
+  // The REST port must be free where the EMS will listen: the scenario's own host (ems.extra), else the target's.
+  const askedHost = (scenario.ems.extra?.['http_server'] as { host?: unknown } | undefined)?.host;
+  const restHost = typeof askedHost === 'string' ? askedHost : (target.profile.restHost ?? '127.0.0.1');
   const base: Record<string, unknown> = {
     ws_servers: [{ host: scenario.host ?? target.platformHost, port: input.endpointPort }],
     appKey,
     ws_connection: CONNECTION_DEFAULTS,
-    http_server: { host: 'localhost', port: await session.restPort() },
+    // Explicit, so the REST check can speak exactly this: the EMS takes `localhost` as ::1 (EMS-FACTS),
+    // and a platform-link scenario wants neither TLS nor basic auth on the local server.
+    http_server: { host: restHost, port: await session.restPort(restHost), ssl: false, authenticate: false },
     // TRACE: the C SDK logs a successful AUTH only at that level, and it is evidence.
     logger: { level: 'TRACE' },
     certificates,

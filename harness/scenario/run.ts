@@ -86,7 +86,10 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   let outcome: { decision: Decision; decidedAt: number; endedBy: 'evidence' | 'timeout' };
   let restConnected: boolean | undefined;
   try {
-    endpoint = await startEndpoint(s.endpoint, { catalogue: ctx.catalogue, appKey, bindAddress: target.bindAddress });
+    endpoint = await startEndpoint(s.endpoint, {
+      catalogue: ctx.catalogue, appKey, bindAddress: target.bindAddress,
+      ...(target.profile.endpointPorts ? { ports: target.profile.endpointPorts } : {}),
+    });
     ev.observations = endpoint.observations;
     session = await target.openSession(s.id);
     const rendered = await renderConfig({ scenario: s, target, session, catalogue: ctx.catalogue, endpointPort: endpoint.port, appKey, redactor: ctx.redactor });

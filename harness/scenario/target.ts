@@ -1,4 +1,5 @@
 import type { FipsPolicy } from './fips-policy.ts';
+import type { PortRange } from '../endpoints/ports.ts';
 import type { FailureClass } from './requirements.ts';
 
 // One interface for every place a WS EMS runs: the local host (simulator or a vendor wsems),
@@ -46,6 +47,13 @@ export interface TargetProfile {
   emsVersion?: string;
   /** The FIPS policy its FIPS mode is judged against (harness/scenario/fips-policy.ts); unset: the default. */
   fipsPolicy?: FipsPolicy;
+  /**
+   * Ports the platform endpoints listen on (and a reverse tunnel forwards), when the inventory
+   * overrides the default: below 32768 and the kernel's ephemeral range (harness/endpoints/ports.ts).
+   */
+  endpointPorts?: PortRange;
+  /** The address rendered as http_server.host, which the REST check then dials (default 127.0.0.1). */
+  restHost?: '127.0.0.1' | '::1';
 }
 
 export interface EmsLine {
@@ -77,8 +85,8 @@ export interface TargetSession {
   putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string>;
   /** The target EMS's own `-encrypt` output for a secret (opaque to the harness). */
   encrypt(secret: string): Promise<string>;
-  /** A TCP port on the target for the EMS's local REST server. */
-  restPort(): Promise<number>;
+  /** A TCP port on the target for the EMS's local REST server, free on `host` (the http_server.host rendered). */
+  restPort(host?: string): Promise<number>;
   /** Writes config.json into the session directory and starts the EMS with `-cfg` on it. */
   start(configJson: string): Promise<EmsProcess>;
   close(): Promise<void>;

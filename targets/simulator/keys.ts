@@ -1,8 +1,10 @@
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { extname } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { checkFipsKey, checkFipsPkcs12 } from './fips.ts';
+import { opensslText } from './openssl-text.ts';
 import type { ClientCredentials } from './tls-policy.ts';
 
 // Loading the files the `certificates` group names. Every failure is a StartupError whose
@@ -143,3 +145,87 @@ export function errorText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
   return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
 }
+
+// --- the C SDK 2.2.1's own loaders (profile csdk-2.2.1), failing with its own log lines ---------
+
+/**
+ * TW_SET_CLIENT_CA_LIST: SSL_CTX_load_verify_locations(ctx, cert_chain, NULL). Its failure is the
+ * SDK's line with OpenSSL's first queued error; the EMS then does not start.
+ */
+export function loadCaListAsSdk(path: string): string[] {
+  const fail = (openssl: string) => new StartupError(`TW_SET_CLIENT_CA_LIST: Loading a certificate authority chain from file into the ctx: ${openssl}.`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw fail(systemError(err));
+  }
+  const pems = text.match(PEM_CERT) ?? [];
+  if (pems.length === 0) throw fail('error:05800088:x509 certificate routines::no certificate or crl found');
+  for (const pem of pems) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      throw fail(errorText(err));
+    }
+  }
+  return pems;
+}
+
+/**
+ * TW_USE_CERT_FILE then TW_USE_KEY_FILE: SSL_CTX_use_certificate_file and
+ * SSL_CTX_use_PrivateKey_file(…, SSL_FILETYPE_PEM), the passphrase through the default password
+ * callback's user data. PEM only, whatever the vendor page lists: a `.p8` (DER) or `.p12` file
+ * fails with OpenSSL's "DECODER routines::unsupported" (EMS-FACTS "Keys"). Without a passphrase
+ * the callback would prompt on a terminal the EMS does not have: "interrupted or cancelled".
+ */
+export function loadPemCredentialsAsSdk(clientCert: string | undefined, keyFile: string | undefined, passphrase: string | undefined): ClientCredentials | undefined {
+  let cert: string | undefined;
+  if (clientCert) {
+    const pems = (() => {
+      try {
+        return readFileSync(clientCert, 'utf8').match(PEM_CERT) ?? [];
+      } catch {
+        return [];
+      }
+    })();
+    if (pems.length === 0) throw new StartupError('TW_USE_CERT_FILE: Error setting the certificate file.');
+    cert = pems.join('\n');
+  }
+  if (!keyFile) return undefined;
+  const keyFail = (openssl: string) => new StartupError(`TW_USE_KEY_FILE: Error setting the key file - ${openssl}`);
+  let data: Buffer;
+  try {
+    data = readFileSync(keyFile);
+  } catch (err) {
+    throw keyFail(systemError(err));
+  }
+  let key: string;
+  try {
+    key = createPrivateKey({ key: data, format: 'pem', ...(passphrase !== undefined ? { passphrase } : {}) }).export({ type: 'pkcs8', format: 'pem' }).toString();
+  } catch (err) {
+    throw keyFail(opensslText(err));
+  }
+  if (!cert) return undefined; // a key alone presents nothing
+  try {
+    createSecureContext({ cert, key }); // SSL_CTX_use_PrivateKey_file checks the key against the certificate
+  } catch (err) {
+    throw keyFail(opensslText(err));
+  }
+  return { cert, key };
+}
+
+/** ERR_error_string of a system error as OpenSSL 3.0 queues it: ERR_SYSTEM_FLAG | errno. */
+function systemError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const errno = (osConstants.errno as Record<string, number>)[code];
+  if (errno === undefined) return errorText(err);
+  return `error:${(0x80000000 + errno).toString(16).toUpperCase()}:system library::${STRERROR[code] ?? code}`;
+}
+
+const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+};

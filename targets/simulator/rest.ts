@@ -7,9 +7,9 @@ import type { Settings } from './startup.ts';
 
 const IS_CONNECTED = '/Thingworx/Things/LocalEms/Properties/isConnected';
 
-/** `localhost` may resolve to ::1; the simulator binds the IPv4 loopback the harness calls. */
+/** As the vendor documents http_server.host: `localhost` is the IPv6 loopback; `127.0.0.1` the IPv4 one. */
 export function bindHost(host: string): string {
-  return host === 'localhost' ? '127.0.0.1' : host;
+  return host === 'localhost' ? '::1' : host;
 }
 
 /** Starts listening; rejects with the listen error (EADDRINUSE …) so the caller can say which address. */

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { ConfigError, readConfigText, type Certificates, type EmsConfig } from './config.ts';
-import { errorText, filePath, loadCaList, loadClientCredentials, StartupError } from './keys.ts';
+import { errorText, filePath, loadCaList, loadCaListAsSdk, loadClientCredentials, loadPemCredentialsAsSdk, StartupError } from './keys.ts';
 import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
 import { opensslText } from './openssl-text.ts';
 import { fipsViolation } from './fips.ts';
-import { policyFor, type ClientCredentials, type Flavour, type TlsPolicy } from './tls-policy.ts';
+import type { SdkProfile } from './profile.ts';
+import { cipherListPart, policyFor, type ClientCredentials, type Flavour, type TlsPolicy } from './tls-policy.ts';
 
 // Everything the EMS checks before it first connects. Each failure is a StartupError whose
 // message is the one log line that says why; the EMS then exits 1.
@@ -25,37 +26,60 @@ export interface Settings {
   httpTls: { cert: Buffer; key: Buffer; passphrase: string | undefined } | undefined;
 }
 
-export async function prepare(configFile: string, flavour: Flavour): Promise<Settings> {
+export async function prepare(configFile: string, flavour: Flavour, profile: SdkProfile): Promise<Settings> {
   const config = readConfig(configFile);
   const reveal = secretReader(configFile);
   const appKey = reveal('appKey', config.appKey) as string;
   const passphrase = reveal('certificates.key_passphrase', config.certificates.key_passphrase);
   const httpPassword = reveal('http_server.password', config.http_server.password);
 
-  const policy = policyFor(flavour, config.fips.enabled);
+  if (config.fips.enabled && !profile.fipsModule) {
+    // twApi_EnableFipsMode logs nothing of its own (EMS-FACTS); a wsems built on it says what it got, and stops.
+    throw new StartupError(
+      'wsems: fips.enabled is true but twApi_EnableFipsMode returned 1012 (TW_FIPS_MODE_NOT_SUPPORTED): ' +
+        'the OpenSSL 3.0 this build links has no FIPS module; not starting',
+    );
+  }
+  const policy = policyFor(flavour, config.fips.enabled, profile);
   if (!policy) {
     throw new StartupError(`wsems: fips.enabled is true but FIPS mode unavailable in this build (${flavour}: no FIPS module); not starting`);
   }
   const certs = config.certificates;
   const tlsOn = config.ws_connection.encryption === 'ssl';
-  if (tlsOn && certs.validate && !certs.allow_self_signed && !certs.cert_chain) {
+  if (profile.requireCertChain && tlsOn && certs.validate && !certs.allow_self_signed && !certs.cert_chain) {
     throw new StartupError(
       'wsems: certificates.cert_chain is required: validate is true and allow_self_signed is false, so the platform ' +
         'certificate can only be checked against a CA list, and none is set; not connecting ' +
         '(set cert_chain to the CA list file, or allow_self_signed / validate to false)',
     );
   }
-  const ca = certs.cert_chain ? loadCaList(certs.cert_chain) : [];
-  const client = await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase, policy.fips);
-  checkCipherList(certs, policy);
+  // Without a cert_chain the C SDK's trust store stays empty: it connects and refuses the platform (code 20).
+  const ca = certs.cert_chain ? (profile.sdkLines ? loadCaListAsSdk : loadCaList)(certs.cert_chain) : [];
+  const client = profile.pemOnlyKeys
+    ? loadPemCredentialsAsSdk(certs.client_cert || undefined, certs.key_file || undefined, passphrase)
+    : await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase, policy.fips);
+  checkCipherList(certs, policy, profile);
   return { configFile, config, policy, appKey, httpPassword, ca, client, httpTls: httpTls(config, configFile) };
 }
 
 /**
  * SSL_CTX_set_cipher_list at start-up: a cipher_suite OpenSSL cannot use (unparsable, or matching
  * no suite) is a configuration error; one that leaves no FIPS-approved suite, a FIPS violation.
+ * The C SDK's own line names no field, and its cipher_suite is only ever a TLS <= 1.2 list.
  */
-function checkCipherList(certs: Certificates, policy: TlsPolicy): void {
+function checkCipherList(certs: Certificates, policy: TlsPolicy, profile: SdkProfile): void {
+  if (profile.sdkLines) {
+    if (!certs.cipher_suite) return;
+    const part = cipherListPart(certs.cipher_suite);
+    let error: string | undefined = part ? undefined : 'error:0A0000B9:SSL routines::no cipher match';
+    try {
+      if (part) createSecureContext({ ciphers: part });
+    } catch (err) {
+      error = opensslText(err);
+    }
+    if (error) throw new StartupError(`TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: ${error}`);
+    return;
+  }
   const tryList = (ciphers: string) => {
     try {
       createSecureContext({ ciphers, minVersion: policy.minVersion, ...(policy.maxVersion ? { maxVersion: policy.maxVersion } : {}) });

@@ -1,12 +1,13 @@
-import { X509Certificate, type KeyObject } from 'node:crypto';
+import { randomBytes, randomInt, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { checkServerIdentity, type ConnectionOptions, type DetailedPeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, DEFAULT_CIPHERS, type ConnectionOptions, type DetailedPeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { Certificates } from './config.ts';
 import {
-  CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, fromNodeName, HOSTNAME_MISMATCH, isChainBuildError,
+  CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, HOSTNAME_MISMATCH, isChainBuildError, peerVerifyError,
   signatureAlgorithmOid, WEAK_SIGNATURE_OIDS, type VerifyError,
 } from './x509.ts';
 import { FIPS_CIPHERS, FIPS_GROUPS, FIPS_MIN_KEY_BITS, FIPS_SIGALGS, FIPS_TLS13_SUITES, NOT_FIPS_APPROVED } from './fips.ts';
+import type { SdkProfile } from './profile.ts';
 
 // What the simulated EMS's TLS layer accepts, per build flavour, and the SDK's certificate
 // checks after the handshake (twTlsClient_ConnectSession: TW_VALIDATE_CERT, then the X509 fields).
@@ -86,13 +87,46 @@ const OPENSSL_FIPS: TlsPolicy = {
   fips: true,
 };
 
+/**
+ * OpenSSL's default TLS 1.3 suites (Node's), which SSL_CTX_set_cipher_list leaves as they are.
+ * Read when first needed: node:tls is not loaded while the start-up snapshot is built (build.mjs).
+ */
+function tls13DefaultSuites(): string {
+  return DEFAULT_CIPHERS.split(':').filter((c) => c.startsWith('TLS_')).join(':');
+}
+
+/**
+ * What SSL_CTX_set_cipher_list makes of cipher_suite: its TLS <= 1.2 part. TLS 1.3 names are not
+ * in that function's vocabulary (they are SSL_CTX_set_ciphersuites'), so they are skipped like any
+ * unknown name; '' when nothing is left.
+ */
+export function cipherListPart(cipherSuite: string): string {
+  return cipherSuite.split(/[:, ]+/).filter((c) => c && !/^[!+-]?TLS_/.test(c)).join(':');
+}
+
+/**
+ * The C SDK 2.2.1 on OpenSSL 3.0: cipher_suite goes to SSL_CTX_set_cipher_list only, so TLS 1.3
+ * keeps OpenSSL's default suites whatever it says (Node would take TLS_* names in `ciphers` as a
+ * TLS 1.3 list: they are dropped first); no hostname check at all.
+ */
+const CSDK_221: TlsPolicy = {
+  ...OPENSSL,
+  name: 'C SDK 2.2.1 on OpenSSL 3.0',
+  cipherList: (certs) => `${tls13DefaultSuites()}:${(certs.cipher_suite && cipherListPart(certs.cipher_suite)) || RECOMMENDED_CIPHERS}`,
+  hostnameCheck: false,
+};
+
 const POLICIES: Record<Flavour, { normal: TlsPolicy; fips?: TlsPolicy }> = {
   openssl: { normal: OPENSSL, fips: OPENSSL_FIPS },
   axtls: { normal: AXTLS },
 };
 
-/** The build's policy; with FIPS enabled its FIPS policy, undefined when the build has none. */
-export function policyFor(flavour: Flavour, fipsEnabled = false): TlsPolicy | undefined {
+/**
+ * The build's policy; with FIPS enabled its FIPS policy, undefined when the build has none. The
+ * C SDK profile is an OpenSSL 3.0 build without a FIPS module: no FIPS policy.
+ */
+export function policyFor(flavour: Flavour, fipsEnabled = false, profile?: SdkProfile): TlsPolicy | undefined {
+  if (profile?.name === 'csdk-2.2.1') return fipsEnabled ? undefined : CSDK_221;
   return fipsEnabled ? POLICIES[flavour].fips : POLICIES[flavour].normal;
 }
 
@@ -134,16 +168,16 @@ export type Rejection =
  * verify result (with self-signed allowed, only codes 18 and 19 are forgiven, and OpenSSL has
  * stopped there, so nothing after them is checked), then `validation_criteria`.
  */
-export function verifyPeer(socket: TLSSocket, host: string, certs: Certificates, policy: TlsPolicy): Rejection | undefined {
-  if (!certs.validate) return undefined;
+export function verifyPeer(socket: TLSSocket, host: string, certs: Certificates, policy: TlsPolicy, profile: SdkProfile): Rejection | undefined {
+  if (!certs.validate) return undefined; // the SDK compares validation_criteria only when it validates
   const peer = socket.getPeerCertificate(true);
-  const nodeError = socket.authorizationError ? fromNodeName(String(socket.authorizationError)) : undefined;
+  const nodeError = peerVerifyError(socket);
   const forgiven = certs.allow_self_signed && (nodeError?.code === 18 || nodeError?.code === 19);
   if (!forgiven) {
     const error = verifyResult(nodeError, peer, host, certs, policy);
     if (error) return { kind: 'certificate', error };
   }
-  return criteriaMismatch(peer, certs.validation_criteria);
+  return criteriaMismatch(peer, certs.validation_criteria, profile.uninitialisedAbsentField);
 }
 
 /** The first error OpenSSL's verify_chain would report, with the checks Node's level-1 OpenSSL skips. */
@@ -207,14 +241,28 @@ const CRITERIA = [
   ['CA_Cert_Organizational_Name', 'issuer', 'OU'],
 ] as const;
 
-/** Exact compare of the leaf's subject/issuer CN, O, OU; unset (or empty) criteria are skipped. */
-function criteriaMismatch(peer: DetailedPeerCertificate, criteria: Certificates['validation_criteria']): Rejection | undefined {
+/**
+ * Exact compare of the leaf's subject/issuer CN, O, OU (CA_Cert_* are the leaf's issuer name, not
+ * the CA certificate's); unset (or empty) criteria are skipped. A field the certificate lacks is
+ * "(null)"; with `uninitialised` it is what TW_GET_X509_FIELD returns then: its stack buffer
+ * as X509_NAME_get_text_by_NID left it, unwritten.
+ */
+function criteriaMismatch(peer: DetailedPeerCertificate, criteria: Certificates['validation_criteria'], uninitialised: boolean): Rejection | undefined {
   for (const [index, [key, side, attr]] of CRITERIA.entries()) {
     const expected = criteria?.[key];
     if (!expected) continue;
     const value: string | string[] | undefined = peer[side]?.[attr];
     const actual = Array.isArray(value) ? value[0] : value; // X509_NAME_get_text_by_NID takes the first
+    if (actual === undefined && uninitialised) return { kind: 'field', index, actual: stackGarbage(expected), expected };
     if (actual !== expected) return { kind: 'field', index, actual, expected };
   }
   return undefined;
+}
+
+/** A few bytes of whatever an unwritten `char tmp[256]` holds: never the expected value, never a line break. */
+function stackGarbage(expected: string): string {
+  for (;;) {
+    const text = String.fromCharCode(...randomBytes(3 + randomInt(4)).map((b) => 0xa1 + (b % 0x5f)));
+    if (text !== expected) return text;
+  }
 }

@@ -4,6 +4,7 @@ import { errorText, StartupError } from './keys.ts';
 import { Logger } from './log.ts';
 import { bindHost, startRest } from './rest.ts';
 import { encryptSecret, keyFilePath, loadOrCreateKey } from './secrets.ts';
+import { isProfileName, PROFILES, type SdkProfile } from './profile.ts';
 import { prepare } from './startup.ts';
 import type { Flavour } from './tls-policy.ts';
 
@@ -38,6 +39,20 @@ function flavourFromEnv(): Flavour {
   process.exit(EXIT.startup);
 }
 
+/** WSEMS_SIM_PROFILE: which EMS build to play (profile.ts); the C SDK 2.2.1 is an OpenSSL build. */
+function profileFromEnv(flavour: Flavour): SdkProfile {
+  const value = process.env['WSEMS_SIM_PROFILE'] || 'default';
+  if (!isProfileName(value)) {
+    process.stderr.write(`wsems: WSEMS_SIM_PROFILE must be ${Object.keys(PROFILES).join(' or ')}, not ${JSON.stringify(value)}\n`);
+    process.exit(EXIT.startup);
+  }
+  if (value !== 'default' && flavour !== 'openssl') {
+    process.stderr.write(`wsems: WSEMS_SIM_PROFILE ${value} is an OpenSSL build; WSEMS_SIM_FLAVOUR must be openssl, not ${flavour}\n`);
+    process.exit(EXIT.startup);
+  }
+  return PROFILES[value];
+}
+
 function encrypt(secret: string): never {
   try {
     process.stdout.write(`${encryptSecret(secret, loadOrCreateKey(keyFilePath()))}\n`);
@@ -50,6 +65,7 @@ function encrypt(secret: string): never {
 
 async function run(configFile: string): Promise<never> {
   const flavour = flavourFromEnv();
+  const profile = profileFromEnv(flavour);
   const log = new Logger();
   let connector: Connector | undefined;
   let rest: Server | undefined;
@@ -64,7 +80,7 @@ async function run(configFile: string): Promise<never> {
 
   let settings;
   try {
-    settings = await prepare(configFile, flavour);
+    settings = await prepare(configFile, flavour, profile);
   } catch (err) {
     if (!(err instanceof StartupError)) throw err;
     log.fatal(err.message);
@@ -73,13 +89,16 @@ async function run(configFile: string): Promise<never> {
   for (const secret of [settings.appKey, settings.httpPassword]) if (secret) log.addSecret(secret);
   log.setLevel(settings.config.logger.level);
   const { policy } = settings;
-  log.force(`wsems simulator starting: flavour ${flavour}, TLS policy ${policy.name}, config ${configFile}`);
+  const played = profile.name === 'default' ? '' : `, profile ${profile.name}`;
+  log.force(`wsems simulator starting: flavour ${flavour}${played}, TLS policy ${policy.name}, config ${configFile}`);
+  // The SDK tests a macro that every build defines, so says this whatever it links (EMS-FACTS).
+  if (profile.sdkLines) log.info('FIPS Capable');
   if (!policy.honoursCipherSuite && settings.config.certificates.cipher_suite) {
     log.debug(`certificates.cipher_suite ignored: this build offers its fixed suites ${policy.cipherList(settings.config.certificates)}`);
   }
   log.debug('appKey: present'); // its value is never logged
 
-  const activeConnector = new Connector(settings, policy, log);
+  const activeConnector = new Connector(settings, policy, log, profile);
   connector = activeConnector;
   const http = settings.config.http_server;
   try {

@@ -1,6 +1,11 @@
-// OpenSSL's X509_V_ERR numbers and X509_verify_cert_error_string texts (OpenSSL 3.0), which the
-// C SDK logs in "Certificate rejected.  Code: <n>, Reason = <text>", and the names Node gives
-// the same errors in `socket.authorizationError`.
+// OpenSSL's X509_V_ERR numbers (include/openssl/x509_vfy.h) and X509_verify_cert_error_string
+// texts (crypto/x509/x509_txt.c) as OpenSSL 3.0 has them, which the C SDK logs in "Certificate
+// rejected.  Code: <n>, Reason = <text>", keyed by the names Node gives the same errors in
+// `socket.authorizationError`. Texts as this machine's (and Node's) OpenSSL 3.0.19 spells them.
+// The numbers moved between OpenSSL lines: INVALID_CA is 24 in 1.0.2/1.1.1 and 79 in 3.0, where 24
+// is NO_ISSUER_PUBLIC_KEY (EMS-FACTS.md "X509 codes are OpenSSL's and move between versions").
+
+import type { TLSSocket } from 'node:tls';
 
 export interface VerifyError {
   code: number;
@@ -31,12 +36,13 @@ const BY_NODE_NAME: Record<string, VerifyError> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: { code: 21, reason: 'unable to verify the first certificate' },
   CERT_CHAIN_TOO_LONG: { code: 22, reason: 'certificate chain too long' },
   CERT_REVOKED: { code: 23, reason: 'certificate revoked' },
-  INVALID_CA: { code: 24, reason: 'invalid CA certificate' },
+  NO_ISSUER_PUBLIC_KEY: { code: 24, reason: "issuer certificate doesn't have a public key" },
   PATH_LENGTH_EXCEEDED: { code: 25, reason: 'path length constraint exceeded' },
-  INVALID_PURPOSE: { code: 26, reason: 'unsupported certificate purpose' },
+  INVALID_PURPOSE: { code: 26, reason: 'unsuitable certificate purpose' },
   CERT_UNTRUSTED: { code: 27, reason: 'certificate not trusted' },
   CERT_REJECTED: { code: 28, reason: 'certificate rejected' },
   HOSTNAME_MISMATCH: { code: 62, reason: 'hostname mismatch' },
+  INVALID_CA: { code: 79, reason: 'invalid CA certificate' },
 };
 
 // Errors Node has no name for (it reports them all as UNSPECIFIED); the simulator detects them itself.
@@ -47,8 +53,32 @@ export const HOSTNAME_MISMATCH = BY_NODE_NAME['HOSTNAME_MISMATCH'] as VerifyErro
 export const UNSPECIFIED = BY_NODE_NAME['UNSPECIFIED'] as VerifyError;
 
 /** Node's authorizationError name → OpenSSL's number and text (unknown names → UNSPECIFIED). */
-export function fromNodeName(name: string): VerifyError {
+function fromNodeName(name: string): VerifyError {
   return BY_NODE_NAME[name] ?? UNSPECIFIED;
+}
+
+/** Not in Node's table of names: found by OpenSSL's text. */
+const KEYUSAGE_NO_CERTSIGN: VerifyError = { code: 32, reason: 'key usage does not include certificate signing' };
+
+const BY_REASON = new Map([...Object.values(BY_NODE_NAME), KEYUSAGE_NO_CERTSIGN].map((e) => [e.reason, e]));
+
+/**
+ * The verify error of a finished handshake. Node names only the errors of its own table and calls
+ * the rest UNSPECIFIED (INVALID_CA's 79 among them); its handle still has OpenSSL's text, which
+ * says which. Node's verify callback lets verification run on past an error, so the text is the
+ * LAST error, where the SDK (no callback) gets the first: an intermediate that may not sign
+ * (keyUsage without keyCertSign, or no CA:TRUE) ends as KEYUSAGE_NO_CERTSIGN in the signature
+ * pass, after check_chain_extensions has already failed it as INVALID_CA.
+ */
+export function peerVerifyError(socket: TLSSocket): VerifyError | undefined {
+  const name = socket.authorizationError;
+  if (!name) return undefined;
+  const byName = fromNodeName(String(name));
+  if (byName !== UNSPECIFIED) return byName;
+  const handle = (socket as unknown as { _handle?: { verifyError?(): Error | null } })._handle;
+  const byText = BY_REASON.get(handle?.verifyError?.()?.message ?? '');
+  if (byText === KEYUSAGE_NO_CERTSIGN) return BY_NODE_NAME['INVALID_CA'];
+  return byText ?? UNSPECIFIED;
 }
 
 /**
@@ -57,7 +87,7 @@ export function fromNodeName(name: string): VerifyError {
  * validity pass (internal_verify). The simulator's own checks slot in at that point.
  */
 export function isChainBuildError(e: VerifyError): boolean {
-  return [2, 18, 19, 20, 21, 22, 24, 25, 26, 27, 28].includes(e.code);
+  return [2, 18, 19, 20, 21, 22, 24, 25, 26, 27, 28, 79].includes(e.code);
 }
 
 /**

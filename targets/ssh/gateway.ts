@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import {
   InfrastructureError, type EmsProcess, type ErrorMapEntry, type PathStyle, type Target, type TargetProfile, type TargetSession,
 } from '../../harness/scenario/target.ts';
+import { askIsConnected, restEndpointOf, type RestEndpoint } from '../../harness/ems/rest-endpoint.ts';
 import { EmsEvents } from '../ems-events.ts';
 import { SshConnection, type Spawned, type SshOptions } from './connection.ts';
 import { pinHostKey } from './host-key.ts';
@@ -21,8 +22,6 @@ import type { Platform } from './schema.ts';
 /** Lines the drivers themselves write into an EMS log: the environment failed, not the EMS. */
 export const HARNESS_LINE = 'harness: ';
 export const GATEWAY_ERROR_MAP: ErrorMapEntry[] = [{ pattern: `^${HARNESS_LINE}`, class: 'infrastructure' }];
-
-const REST_PATH = '/Thingworx/Things/LocalEms/Properties/isConnected';
 
 export interface GatewayConfig {
   id: string;
@@ -448,7 +447,7 @@ class GatewaySession implements TargetSession {
       for (const port of ports) this.#tunnels.push(await this.conn.forwardIn(port, { host: this.target.bindAddress, port }));
     }
     const run = await this.launcher.start(this.dir, configPath);
-    this.#ems = new RemoteEms(run, this.conn, restPortOf(configJson), this.target);
+    this.#ems = new RemoteEms(run, this.conn, restEndpointOf(configJson), this.target);
     return this.#ems;
   }
 
@@ -472,7 +471,7 @@ export class RemoteEms extends EmsEvents implements EmsProcess {
   constructor(
     private readonly run: RemoteRun,
     private readonly conn: SshConnection,
-    private readonly restPort: number,
+    private readonly rest: RestEndpoint,
     private readonly target: GatewayTarget,
   ) {
     super();
@@ -492,24 +491,9 @@ export class RemoteEms extends EmsEvents implements EmsProcess {
     if (!this.exited) this.emitLine(`${HARNESS_LINE}${reason}`);
   }
 
+  /** Through a port forwarded to exactly the host and port config.json told the EMS to serve on. */
   async isConnected(): Promise<boolean> {
-    const ch = await this.conn.forwardOut('127.0.0.1', this.restPort);
-    const body = await new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      ch.on('data', (d: Buffer) => chunks.push(d));
-      ch.once('error', reject);
-      // HTTP/1.0: the server closes after the answer, which ends the read; then our side closes.
-      ch.once('end', () => {
-        ch.end();
-        resolve(Buffer.concat(chunks).toString('utf8'));
-      });
-      ch.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      ch.write(`GET ${REST_PATH} HTTP/1.0\r\nHost: localhost\r\n\r\n`);
-    });
-    const [head = '', json = ''] = body.split('\r\n\r\n');
-    if (!/^HTTP\/1\.[01] 200/.test(head)) return false;
-    const parsed = JSON.parse(json) as { rows?: Array<{ isConnected?: unknown }> };
-    return parsed.rows?.[0]?.isConnected === true;
+    return askIsConnected(await this.conn.forwardOut(this.rest.host, this.rest.port), this.rest);
   }
 
   /** Also after the EMS exited by itself: the launcher may have more to end (a follower, a task). */
@@ -523,11 +507,6 @@ export class RemoteEms extends EmsEvents implements EmsProcess {
 export function exitCodeOf(text: string): number | null {
   const n = Number(text.trim());
   return text.trim() && Number.isInteger(n) ? n : null;
-}
-
-function restPortOf(configJson: string): number {
-  const port = (JSON.parse(configJson) as { http_server?: { port?: unknown } }).http_server?.port;
-  return typeof port === 'number' ? port : 8000;
 }
 
 function said(text: string): string {
