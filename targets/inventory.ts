@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseYamlFile } from '../harness/yaml-input.ts';
+import { CapabilityName } from '../harness/scenario/capabilities.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
 import { LocalTarget } from './local.ts';
 import { SshLinuxFields, SshWindowsFields } from './ssh/schema.ts';
@@ -21,7 +22,8 @@ const ErrorMapEntry = z
 
 const Profile = {
   flavour: z.enum(['openssl', 'axtls']),
-  capabilities: z.array(z.string()).default([]),
+  /** Names from harness/scenario/capabilities.ts: a typo is an error, not a silently different expectation. */
+  capabilities: z.array(CapabilityName).default([]),
   errorMap: z.array(ErrorMapEntry).default([]),
   emsVersion: z.string().optional(),
 };

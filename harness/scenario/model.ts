@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EndpointSpec } from '../endpoints/spec.ts';
+import { CapabilityName } from './capabilities.ts';
 import { FAILURE_CLASSES, REQUIREMENT_IDS } from './requirements.ts';
 
 // A scenario is data: what the platform endpoint offers, what the EMS config says, what must
@@ -67,8 +68,8 @@ export type Expectation = z.infer<typeof Expectation>;
 /** Which targets a variant expectation applies to. */
 export const Condition = z
   .object({
-    has: z.array(z.string()).optional(),
-    lacks: z.array(z.string()).optional(),
+    has: z.array(CapabilityName).optional(),
+    lacks: z.array(CapabilityName).optional(),
     flavour: z.enum(['openssl', 'axtls']).optional(),
   })
   .strict();
@@ -86,7 +87,7 @@ export const Scenario = z
     paths: z.enum(['posix', 'windows-escaped', 'windows-forward']).optional(),
     /** Host name the EMS connects to instead of the target's platformHost (CERT-HOST). */
     host: z.string().optional(),
-    needs: z.array(z.string()).default([]),
+    needs: z.array(CapabilityName).default([]),
     expect: Expectation,
     /** The first variant whose condition the target meets replaces `expect`. */
     variants: z.array(z.object({ when: Condition, expect: Expectation }).strict()).default([]),

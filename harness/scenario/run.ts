@@ -34,6 +34,8 @@ export interface ScenarioResult {
   };
   status: Status;
   message?: string;
+  /** When the scenario began on its target (ISO 8601); with durationMs, its real place in the run's timeline. */
+  startedAt?: string;
   durationMs: number;
   /** From the first decisive evidence to the verdict; absent when no evidence decided. */
   verdictLatencyMs?: number;
@@ -61,12 +63,13 @@ const LOG_EXCERPT = 200;
 
 export async function runScenario(family: string, s: Scenario, target: Target, ctx: RunContext): Promise<ScenarioResult> {
   const t0 = performance.now();
+  const startedAt = new Date().toISOString();
   const expected = expectationFor(s, target.profile.flavour, target.profile.capabilities);
   const base = { scenario: s.id, family, title: s.title, requirements: s.requirements, target: target.id, expected };
   const missing = s.needs.filter((c) => !target.profile.capabilities.includes(c));
   if (missing.length) {
     const because = `target ${target.id} lacks capability ${missing.join(', ')}`;
-    return { ...base, actual: { verdict: 'UNSUPPORTED', because, evidence: { observations: [], emsLog: [] } }, status: 'skipped', message: because, durationMs: 0, endedBy: 'not-run' };
+    return { ...base, actual: { verdict: 'UNSUPPORTED', because, evidence: { observations: [], emsLog: [] } }, status: 'skipped', message: because, startedAt, durationMs: 0, endedBy: 'not-run' };
   }
 
   const appKey = randomBytes(24).toString('base64url');
@@ -116,6 +119,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     },
     status: judgement.status,
     ...(judgement.message ? { message: judgement.message } : {}),
+    startedAt,
     durationMs: Math.round(performance.now() - t0),
     ...(decision.evidenceAt !== undefined ? { verdictLatencyMs: round2(decidedAt - decision.evidenceAt) } : {}),
     endedBy,
