@@ -1,21 +1,25 @@
 #!/usr/bin/env -S npx tsx
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { diffCommand } from './cli/diff.ts';
+import { mergeCommand } from './cli/merge.ts';
+import { catching, positiveInt, readBaseline, report, shard, withReportOptions, type ReportFlags } from './cli/report-step.ts';
 import { loadFamilies } from './scenario/families.ts';
 import { runConformanceSuite } from './mocha/run-mocha.ts';
 import { AllureGenerator, allureReportName } from './report/allure-generate.ts';
-import { loadExpectations, type TargetExpectations } from './report/divergences.ts';
-import type { Gates } from './report/gates.ts';
-import { readResultsFile, type ResultsFile } from './report/results.ts';
-import type { Redactor } from './report/redact.ts';
-import { reportRedactor, writeReports } from './report/write.ts';
-import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, inventorySecrets, loadTargets, readInventory } from '../targets/inventory.ts';
+import { loadExpectations } from './report/divergences.ts';
+import { readResultsFile } from './report/results.ts';
+import { reportRedactor } from './report/write.ts';
+import { checkPrefixes, readDurations, type Shard } from './scenario/selection.ts';
+import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, inventorySecrets, loadTargets, readInventory, targetIds } from '../targets/inventory.ts';
 
-// `conformance`: the main job (run), the reports again from a saved results.json (report), the
-// scenario catalogue without mocha (list) and gateways put back after an interrupted run (restore). Exit codes (docs/reports.md): 0 every result passed,
-// was skipped or is a known divergence; 1 conformance failures or a gate not met; 2 broken
-// (infrastructure, or input the harness cannot use) and no failures.
+// `conformance`: the main job (run), the reports again from a saved results.json (report), runs
+// merged into one (merge), what changed between runs or targets (diff), the scenario catalogue
+// without mocha (list) and gateways put back after an interrupted run (restore). Exit codes
+// (docs/reports.md): 0 every result passed, was skipped or is a known divergence; 1 conformance
+// failures or a gate not met; 2 broken (infrastructure, or input the harness cannot use) and no
+// failures. The commands' own modules are in harness/cli/; only this file imports targets/.
 
 const program = new Command('conformance')
   .description('WS EMS secure-connection conformance harness')
@@ -28,16 +32,24 @@ withReportOptions(program
   .option('--inventory <file>', 'inventory YAML', DEFAULT_INVENTORY)
   .option('--target <id...>', 'only these targets of the inventory')
   .option('--scenario <prefix...>', 'only scenarios whose id starts with one of these')
+  .option('--shard <i/n>', 'only part i of n of the scenario × target cases (the sanity scenario runs in every part); `merge` joins the parts', shard)
+  .option('--durations <file>', 'with --shard: a results.json of an earlier run, to split by its durations')
   .option('--jobs <n>', 'scenarios at once (default: CPU count)', positiveInt)
   .option('--accept-new-host-key', 'first contact with a gateway whose host key the inventory does not pin: accept the key it offers and pin it there')
-  .option('--reports <dir>', 'where reports go', 'reports'))
-  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; acceptNewHostKey?: boolean; reports: string } & ReportFlags) => {
+  .option('--reports <dir>', 'where reports go', 'reports'), { expectations: DEFAULT_EXPECTATIONS_DIR })
+  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; shard?: Shard; durations?: string; jobs?: number; acceptNewHostKey?: boolean; reports: string } & ReportFlags) => {
     const reports = resolve(o.reports);
-    // Bad expectation files stop the job before any EMS starts, naming the file and the field.
+    // Every input is checked before any EMS starts: a typo is an error naming what exists (exit 2),
+    // never a run of something else.
     const planned = await catching(async () => {
-      const targets = (await readInventory(resolve(o.inventory))).targets.map((t) => t.id).filter((id) => !o.target || o.target.includes(id));
-      const scenarioIds = new Set((await loadFamilies()).flatMap((f) => f.scenarios.map((s) => s.id)));
-      return { targets, expectations: await loadExpectations(resolve(o.expectations), targets, scenarioIds) };
+      const inventory = resolve(o.inventory);
+      const targets = targetIds(await readInventory(inventory), inventory, o.target);
+      const families = await loadFamilies();
+      checkPrefixes(families, o.scenario);
+      if (o.durations && !o.shard) throw new Error('--durations only balances shards: give --shard i/n too');
+      if (o.durations) await readDurations(resolve(o.durations));
+      const scenarioIds = new Set(families.flatMap((f) => f.scenarios.map((s) => s.id)));
+      return { targets, expectations: await loadExpectations(resolve(o.expectations), targets, scenarioIds), baseline: await readBaseline(o) };
     });
     if (!planned) return;
     Object.assign(process.env, {
@@ -46,6 +58,8 @@ withReportOptions(program
       CONFORMANCE_REPORTS: reports,
       ...(o.target ? { CONFORMANCE_TARGETS: o.target.join(',') } : {}),
       ...(o.scenario ? { CONFORMANCE_SCENARIOS: o.scenario.join(',') } : {}),
+      ...(o.shard ? { CONFORMANCE_SHARD: `${o.shard.index}/${o.shard.count}` } : {}),
+      ...(o.durations ? { CONFORMANCE_DURATIONS: resolve(o.durations) } : {}),
       ...(o.jobs ? { CONFORMANCE_JOBS: String(o.jobs) } : {}),
       ...(o.acceptNewHostKey ? { CONFORMANCE_ACCEPT_NEW_HOST_KEY: '1' } : {}),
     });
@@ -63,21 +77,40 @@ withReportOptions(program
     const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
     if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer }))) === undefined) return;
     const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
-    if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, { allure, redactor });
+    if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, { allure, redactor, ...(planned.baseline ? { baseline: planned.baseline } : {}) });
   });
 
 withReportOptions(program
   .command('report')
   .description('write junit.xml, matrix.html/.md and the Allure report again from a saved results.json (divergences and gates re-applied)')
   .requiredOption('--results <file>', 'a results.json of an earlier run')
-  .option('--reports <dir>', 'where reports go (default: the directory of --results)'))
+  .option('--reports <dir>', 'where reports go (default: the directory of --results)'), { expectations: DEFAULT_EXPECTATIONS_DIR })
   .action(async (o: { results: string; reports?: string } & ReportFlags) => {
     const inputs = await catching(async () => {
       const doc = await readResultsFile(resolve(o.results));
-      return { doc, expectations: await loadExpectations(resolve(o.expectations), doc.run.targets.map((t) => t.id)) };
+      return {
+        doc,
+        expectations: await loadExpectations(resolve(o.expectations), doc.run.targets.map((t) => t.id)),
+        baseline: await readBaseline(o),
+        redactor: await reportRedactor(await inventorySecrets(doc.run.inventory)),
+      };
     });
-    if (inputs) process.exitCode = await report(inputs.doc, resolve(o.reports ?? dirname(o.results)), inputs.expectations, o);
+    if (inputs) process.exitCode = await report(inputs.doc, resolve(o.reports ?? dirname(o.results)), inputs.expectations, o, { redactor: inputs.redactor, ...(inputs.baseline ? { baseline: inputs.baseline } : {}) });
   });
+
+withReportOptions(program
+  .command('merge')
+  .description('merge the results.json of shards (--shard i/n) or of several harness hosts into one run and write every report for the whole')
+  .argument('<results...>', 'results.json files (each with its allure-results next to it, for the Allure report)')
+  .requiredOption('--reports <dir>', 'where the merged results.json and reports go'), { expectations: DEFAULT_EXPECTATIONS_DIR })
+  .action((files: string[], o: { reports: string } & ReportFlags) => mergeCommand(files, o, { inventorySecrets }));
+
+program
+  .command('diff')
+  .description('what changed between two runs (OLD.json NEW.json), or between two targets (--targets A,B); exit 1 when a case got worse')
+  .argument('<results...>', 'OLD.json NEW.json, or one results.json with --targets')
+  .option('--targets <a,b>', 'compare target B against target A (the oracle), scenario by scenario')
+  .action((files: string[], o: { targets?: string }) => diffCommand(files, o));
 
 program
   .command('restore')
@@ -116,70 +149,5 @@ program
       for (const inv of f.invalid) console.log(`  INVALID ${inv.error}`);
     }
   });
-
-/** The options of the report step, shared by `run` and `report`. */
-function withReportOptions(c: Command): Command {
-  return c
-  .option('--expectations <dir>', 'known divergences, one <target>.yaml per target', DEFAULT_EXPECTATIONS_DIR)
-  .option('--history <file>', 'persistent Allure history file (JSONL), for trends across runs')
-  .option('--min-pass-rate <percent>', 'release gate: passed ÷ (passed + failed + known) at least this', percent)
-  .option('--max-failures <n>', 'release gate: tolerate up to n conformance failures (default 0)', wholeNumber);
-}
-
-interface ReportFlags {
-  expectations: string;
-  history?: string;
-  minPassRate?: number;
-  maxFailures?: number;
-}
-
-/** Writes every report, prints where each went and why the exit code is what it is; returns it. */
-/** `ahead`: what the run prepared for the report step (a run's report redactor is the one its allure-results were written through). */
-async function report(
-  doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags, ahead?: { allure: AllureGenerator; redactor: Redactor },
-): Promise<number> {
-  const gates: Gates = { ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}), ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}) };
-  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: ahead?.redactor ?? (await reportRedactor(await inventorySecrets(doc.run.inventory))), ...(o.history ? { history: resolve(o.history) } : {}), ...(ahead ? { allure: ahead.allure } : {}) });
-  const c = r.outcome.counts;
-  for (const a of r.artifacts) console.error(`  ${a.what.padEnd(18)} ${a.path}`);
-  for (const p of r.problems) console.error(`  not written: ${p}`);
-  for (const p of r.skipped) console.error(`  skipped: ${p}`);
-  for (const x of r.doc.results.filter((x) => x.divergence && x.divergence.state !== 'known')) console.error(`  ${x.target}/${x.scenario}: ${x.divergence!.note}`);
-  console.error(`conformance: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.broken} broken, ${c.known} known${r.outcome.passRate !== undefined ? ` (pass rate ${r.outcome.passRate}%)` : ''}`);
-  for (const reason of r.outcome.reasons) console.error(`  ${reason}`);
-  // A missing report is the harness failing, not the product: never hide it behind exit 0.
-  const code = r.outcome.exitCode === 0 && r.problems.length ? 2 : r.outcome.exitCode;
-  console.error(`conformance: exit ${code}`);
-  return code;
-}
-
-/** Runs a step whose error is bad input or a missing file: prints it and sets exit code 2. */
-async function catching<T>(step: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await step();
-  } catch (e) {
-    console.error(`conformance: ${(e as Error).message}`);
-    process.exitCode = 2;
-    return undefined;
-  }
-}
-
-function percent(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage from 0 to 100');
-  return n;
-}
-
-function wholeNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
-  return n;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
-}
 
 await program.parseAsync();

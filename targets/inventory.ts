@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { didYouMean } from '../harness/suggest.ts';
 import { parseYamlFile } from '../harness/yaml-input.ts';
 import { CapabilityName } from '../harness/scenario/capabilities.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
@@ -71,11 +72,18 @@ export async function inventorySecrets(file: string): Promise<Array<string | und
   return (inv?.targets ?? []).flatMap((t) => ('auth' in t ? [t.auth.passwordEnv, t.auth.passphraseEnv] : []).map((name) => (name ? process.env[name] : undefined)));
 }
 
+/** The ids of the targets a run uses (all, or those asked for); an id the inventory lacks is an error listing what it has. */
+export function targetIds(inv: Inventory, file: string, only: readonly string[] = []): string[] {
+  const ids = inv.targets.map((t) => t.id);
+  const unknown = only.filter((id) => !ids.includes(id));
+  if (unknown.length) throw new Error(`${file}: no target ${unknown.map((u) => `"${u}"${didYouMean(u, ids)}`).join(', ')}; the inventory has: ${ids.join(', ')}`);
+  return ids.filter((id) => only.length === 0 || only.includes(id));
+}
+
 /** Builds the drivers for the inventory's targets, optionally only the ids asked for. */
 export async function loadTargets(file: string, only: string[] = [], opts: { acceptNewHostKey?: boolean } = {}): Promise<Target[]> {
   const inv = await readInventory(file);
-  const unknown = only.filter((id) => !inv.targets.some((t) => t.id === id));
-  if (unknown.length) throw new Error(`${file}: no target ${unknown.map((u) => `"${u}"`).join(', ')} (has ${inv.targets.map((t) => t.id).join(', ')})`);
+  targetIds(inv, file, only);
   const base = dirname(file);
   const chosen = inv.targets.map((t, index) => ({ t, index })).filter(({ t }) => only.length === 0 || only.includes(t.id));
   return Promise.all(

@@ -1,0 +1,102 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { resolve } from 'node:path';
+import type { AllureGenerator } from '../report/allure-generate.ts';
+import { diffSummary, type Side } from '../report/diff.ts';
+import type { TargetExpectations } from '../report/divergences.ts';
+import type { Gates } from '../report/gates.ts';
+import type { Redactor } from '../report/redact.ts';
+import { readResultsFile, type ResultsFile } from '../report/results.ts';
+import { writeReports } from '../report/write.ts';
+import { parseShard, type Shard } from '../scenario/selection.ts';
+
+// What the commands that write reports share (run, report, merge): the report step's options,
+// the step itself with what it prints, and the argument parsers. Exit codes: docs/reports.md.
+
+/** The options of the report step, shared by `run`, `report` and `merge`. */
+export function withReportOptions(c: Command, defaults: { expectations: string }): Command {
+  return c
+    .option('--expectations <dir>', 'known divergences, one <target>.yaml per target', defaults.expectations)
+    .option('--history <file>', 'persistent Allure history file (JSONL), for trends across runs')
+    .option('--min-pass-rate <percent>', 'release gate: passed ÷ (passed + failed + known) at least this', percent)
+    .option('--max-failures <n>', 'release gate: tolerate up to n conformance failures (default 0)', wholeNumber)
+    .option('--baseline <file>', 'an earlier results.json: matrix.html/.md get a "changes since baseline" section');
+}
+
+export interface ReportFlags {
+  expectations: string;
+  history?: string;
+  minPassRate?: number;
+  maxFailures?: number;
+  baseline?: string;
+}
+
+/** The baseline run named by --baseline, read (errors name the file and field) before anything runs. */
+export async function readBaseline(o: ReportFlags): Promise<Side | undefined> {
+  return o.baseline ? { label: o.baseline, doc: await readResultsFile(resolve(o.baseline)) } : undefined;
+}
+
+/**
+ * Writes every report, prints where each went and why the exit code is what it is; returns it.
+ * `allure`: a generator the run started ahead (it read the results as they were written).
+ */
+export async function report(
+  doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags,
+  step: { redactor: Redactor; baseline?: Side; allure?: AllureGenerator },
+): Promise<number> {
+  const gates: Gates = { ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}), ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}) };
+  const r = await writeReports(doc, {
+    reportsDir, expectations, gates, redactor: step.redactor,
+    ...(o.history ? { history: resolve(o.history) } : {}),
+    ...(step.allure ? { allure: step.allure } : {}),
+    ...(step.baseline ? { baseline: step.baseline } : {}),
+  });
+  const c = r.outcome.counts;
+  for (const a of r.artifacts) console.error(`  ${a.what.padEnd(18)} ${a.path}`);
+  for (const p of r.problems) console.error(`  not written: ${p}`);
+  for (const p of r.skipped) console.error(`  skipped: ${p}`);
+  for (const x of r.doc.results.filter((x) => x.divergence && x.divergence.state !== 'known')) console.error(`  ${x.target}/${x.scenario}: ${x.divergence!.note}`);
+  if (r.changes) console.error(`  changes since baseline ${r.changes.old}: ${diffSummary(r.changes)} (matrix.html#changes)`);
+  console.error(`conformance: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.broken} broken, ${c.known} known${r.outcome.passRate !== undefined ? ` (pass rate ${r.outcome.passRate}%)` : ''}`);
+  for (const reason of r.outcome.reasons) console.error(`  ${reason}`);
+  // A missing report is the harness failing, not the product: never hide it behind exit 0.
+  const code = r.outcome.exitCode === 0 && r.problems.length ? 2 : r.outcome.exitCode;
+  console.error(`conformance: exit ${code}`);
+  return code;
+}
+
+/** Runs a step whose error is bad input or a missing file: prints it and sets exit code 2. */
+export async function catching<T>(step: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await step();
+  } catch (e) {
+    console.error(`conformance: ${(e as Error).message}`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
+export function percent(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage from 0 to 100');
+  return n;
+}
+
+export function wholeNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
+  return n;
+}
+
+export function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+export function shard(v: string): Shard {
+  try {
+    return parseShard(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
