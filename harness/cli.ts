@@ -1,30 +1,25 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
-import { rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { diffCommand } from './cli/diff.ts';
-import { mergeCommand } from './cli/merge.ts';
-import { catching, positiveInt, readBaseline, report, shard, withReportOptions, type ReportFlags } from './cli/report-step.ts';
-import { loadFamilies } from './scenario/families.ts';
-import { runConformanceSuite } from './mocha/run-mocha.ts';
-import { AllureGenerator, allureReportName } from './report/allure-generate.ts';
-import { loadExpectations } from './report/divergences.ts';
-import { readResultsFile } from './report/results.ts';
-import { reportRedactor } from './report/write.ts';
-import { checkPrefixes, readDurations, type Shard } from './scenario/selection.ts';
-import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, inventorySecrets, loadTargets, readInventory, targetIds } from '../targets/inventory.ts';
+import { resolve } from 'node:path';
+import { positiveInt, shard, withReportOptions, type ReportFlags } from './cli/options.ts';
+import type { RunFlags } from './cli/run.ts';
+import { AllureGenerator } from './report/allure-generate.ts';
+import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY } from '../targets/defaults.ts';
 
 // `conformance`: the main job (run), the reports again from a saved results.json (report), runs
 // merged into one (merge), what changed between runs or targets (diff), the scenario catalogue
 // without mocha (list) and gateways put back after an interrupted run (restore). Exit codes
 // (docs/reports.md): 0 every result passed, was skipped or is a known divergence; 1 conformance
 // failures or a gate not met; 2 broken (infrastructure, or input the harness cannot use) and no
-// failures. The commands' own modules are in harness/cli/; only this file imports targets/.
+// failures. Each command's module (harness/cli/) is loaded when that command runs: a quick run
+// starts sooner. This file is the composition root: the only one here that imports targets/.
 
 const program = new Command('conformance')
   .description('WS EMS secure-connection conformance harness')
   // A usage error is input the harness cannot use (2), never a conformance failure (1).
   .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
+
+const inventoryModule = () => import('../targets/inventory.ts');
 
 withReportOptions(program
   .command('run')
@@ -37,47 +32,16 @@ withReportOptions(program
   .option('--jobs <n>', 'scenarios at once (default: CPU count)', positiveInt)
   .option('--accept-new-host-key', 'first contact with a gateway whose host key the inventory does not pin: accept the key it offers and pin it there')
   .option('--reports <dir>', 'where reports go', 'reports'), { expectations: DEFAULT_EXPECTATIONS_DIR })
-  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; shard?: Shard; durations?: string; jobs?: number; acceptNewHostKey?: boolean; reports: string } & ReportFlags) => {
-    const reports = resolve(o.reports);
-    // Every input is checked before any EMS starts: a typo is an error naming what exists (exit 2),
-    // never a run of something else.
-    const planned = await catching(async () => {
-      const inventory = resolve(o.inventory);
-      const targets = targetIds(await readInventory(inventory), inventory, o.target);
-      const families = await loadFamilies();
-      checkPrefixes(families, o.scenario);
-      if (o.durations && !o.shard) throw new Error('--durations only balances shards: give --shard i/n too');
-      if (o.durations) await readDurations(resolve(o.durations));
-      const scenarioIds = new Set(families.flatMap((f) => f.scenarios.map((s) => s.id)));
-      return { targets, expectations: await loadExpectations(resolve(o.expectations), targets, scenarioIds), baseline: await readBaseline(o) };
-    });
-    if (!planned) return;
-    Object.assign(process.env, {
-      CONFORMANCE_EXPECTATIONS: resolve(o.expectations),
-      CONFORMANCE_INVENTORY: resolve(o.inventory),
-      CONFORMANCE_REPORTS: reports,
-      ...(o.target ? { CONFORMANCE_TARGETS: o.target.join(',') } : {}),
-      ...(o.scenario ? { CONFORMANCE_SCENARIOS: o.scenario.join(',') } : {}),
-      ...(o.shard ? { CONFORMANCE_SHARD: `${o.shard.index}/${o.shard.count}` } : {}),
-      ...(o.durations ? { CONFORMANCE_DURATIONS: resolve(o.durations) } : {}),
-      ...(o.jobs ? { CONFORMANCE_JOBS: String(o.jobs) } : {}),
-      ...(o.acceptNewHostKey ? { CONFORMANCE_ACCEPT_NEW_HOST_KEY: '1' } : {}),
-    });
-    const allureResults = join(reports, 'allure-results');
-    await rm(allureResults, { recursive: true, force: true });
-    await rm(join(reports, 'results.json'), { force: true });
-    // The Allure report is started now and reads each result as it is written (redacted as the
-    // report step redacts), so that after the last scenario only the report itself is left to make.
+  .action(async (o: RunFlags) => {
+    // First of all: Allure's report engine takes longer to load than the rest of the harness.
     const allure = new AllureGenerator();
-    const redactor = await catching(async () => {
-      allure.begin({ resultsDir: allureResults, outputDir: join(reports, 'allure-report'), name: allureReportName(planned.targets), ...(o.history ? { history: resolve(o.history) } : {}) });
-      return reportRedactor(await inventorySecrets(resolve(o.inventory)));
-    });
-    if (!redactor) return;
-    const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
-    if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer }))) === undefined) return;
-    const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
-    if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, { allure, redactor, ...(planned.baseline ? { baseline: planned.baseline } : {}) });
+    const [{ runCommand }, inv, simulator] = await Promise.all([import('./cli/run.ts'), inventoryModule(), import('../targets/simulator/build.mjs')]);
+    // The bundled simulator as its sources are (cached by their hash: a check when nothing changed).
+    await simulator.buildSimulator();
+    await runCommand(o, {
+      targetIds: async (file, only) => inv.targetIds(await inv.readInventory(file), file, only),
+      inventorySecrets: inv.inventorySecrets,
+    }, allure);
   });
 
 withReportOptions(program
@@ -86,16 +50,8 @@ withReportOptions(program
   .requiredOption('--results <file>', 'a results.json of an earlier run')
   .option('--reports <dir>', 'where reports go (default: the directory of --results)'), { expectations: DEFAULT_EXPECTATIONS_DIR })
   .action(async (o: { results: string; reports?: string } & ReportFlags) => {
-    const inputs = await catching(async () => {
-      const doc = await readResultsFile(resolve(o.results));
-      return {
-        doc,
-        expectations: await loadExpectations(resolve(o.expectations), doc.run.targets.map((t) => t.id)),
-        baseline: await readBaseline(o),
-        redactor: await reportRedactor(await inventorySecrets(doc.run.inventory)),
-      };
-    });
-    if (inputs) process.exitCode = await report(inputs.doc, resolve(o.reports ?? dirname(o.results)), inputs.expectations, o, { redactor: inputs.redactor, ...(inputs.baseline ? { baseline: inputs.baseline } : {}) });
+    const [{ reportCommand }, { inventorySecrets }] = await Promise.all([import('./cli/report.ts'), inventoryModule()]);
+    await reportCommand(o, { inventorySecrets });
   });
 
 withReportOptions(program
@@ -103,14 +59,17 @@ withReportOptions(program
   .description('merge the results.json of shards (--shard i/n) or of several harness hosts into one run and write every report for the whole')
   .argument('<results...>', 'results.json files (each with its allure-results next to it, for the Allure report)')
   .requiredOption('--reports <dir>', 'where the merged results.json and reports go'), { expectations: DEFAULT_EXPECTATIONS_DIR })
-  .action((files: string[], o: { reports: string } & ReportFlags) => mergeCommand(files, o, { inventorySecrets }));
+  .action(async (files: string[], o: { reports: string } & ReportFlags) => {
+    const [{ mergeCommand }, { inventorySecrets }] = await Promise.all([import('./cli/merge.ts'), inventoryModule()]);
+    await mergeCommand(files, o, { inventorySecrets });
+  });
 
 program
   .command('diff')
   .description('what changed between two runs (OLD.json NEW.json), or between two targets (--targets A,B); exit 1 when a case got worse')
   .argument('<results...>', 'OLD.json NEW.json, or one results.json with --targets')
   .option('--targets <a,b>', 'compare target B against target A (the oracle), scenario by scenario')
-  .action((files: string[], o: { targets?: string }) => diffCommand(files, o));
+  .action(async (files: string[], o: { targets?: string }) => (await import('./cli/diff.ts')).diffCommand(files, o));
 
 program
   .command('restore')
@@ -118,6 +77,7 @@ program
   .requiredOption('--target <id...>', 'the targets to restore')
   .option('--inventory <file>', 'inventory YAML', DEFAULT_INVENTORY)
   .action(async (o: { target: string[]; inventory: string }) => {
+    const [{ catching }, { loadTargets }] = await Promise.all([import('./cli/report-step.ts'), inventoryModule()]);
     const targets = await catching(() => loadTargets(resolve(o.inventory), o.target));
     for (const t of targets ?? []) {
       if (!t.restore) {
@@ -138,7 +98,7 @@ program
   .description('list the scenario catalogue (no EMS is started)')
   .option('--json', 'print the scenarios as JSON')
   .action(async (o: { json?: boolean }) => {
-    const families = await loadFamilies();
+    const families = await (await import('./scenario/families.ts')).loadFamilies();
     if (o.json) {
       console.log(JSON.stringify(families, null, 2));
       return;

@@ -18,8 +18,14 @@ const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CACHE = join(REPO, 'node_modules', '.cache', 'conformance-cli');
 const ENTRY = 'harness/cli.ts';
 const SCENARIOS = 'scenarios';
-/** Resolved at run time from node_modules (mocha loads its reporters by name; native or large packages gain nothing bundled). */
-const EXTERNAL = { packages: 'external' };
+/**
+ * Pure-JavaScript packages every run loads, bundled in: loading zod's hundred-odd modules one by
+ * one was a tenth of a quick run. Every other package is loaded from node_modules at run time
+ * (mocha loads its reporters by name; allure-mocha and our code must share allure-js-commons).
+ */
+const BUNDLED = ['zod', 'yaml', 'commander'];
+const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
+const EXTERNAL = { external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.includes(d)).flatMap((d) => [d, `${d}/*`]) };
 
 /** The bundle's entry for the current sources: the cached one, or one built now. */
 async function bundledCli() {
@@ -48,6 +54,8 @@ async function build() {
     metafile: true,
     logLevel: 'warning',
     plugins: [sourceUrls],
+    // The bundled CommonJS packages (yaml, commander) require Node's built-in modules.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   const inputs = Object.keys(result.metafile.inputs).map((f) => relative(REPO, resolve(f))).filter((f) => !f.split(/[\\/]/).includes('node_modules')).sort();
   const key = keyOf(inputs);
@@ -76,10 +84,10 @@ async function build() {
 const sourceUrls = {
   name: 'source-urls',
   setup(b) {
-    b.onLoad({ filter: /\.ts$/ }, (args) => {
+    b.onLoad({ filter: /\.(ts|mjs)$/ }, (args) => {
       if (args.path.split(/[\\/]/).includes('node_modules')) return undefined;
       const text = readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
-      return { contents: text, loader: 'ts' };
+      return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
     });
   },
 };

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { didYouMean } from '../harness/suggest.ts';
 import { parseYamlFile } from '../harness/yaml-input.ts';
@@ -12,9 +11,7 @@ import type { Target, TargetProfile } from '../harness/scenario/target.ts';
 
 // The inventory names the targets of a run (YAML, validated). Passive facts only: drivers act.
 
-export const DEFAULT_INVENTORY = fileURLToPath(new URL('./default-inventory.yaml', import.meta.url));
-/** Known divergences of the default targets, one <target>.yaml each (docs/reports.md). */
-export const DEFAULT_EXPECTATIONS_DIR = fileURLToPath(new URL('./expectations/', import.meta.url));
+export { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY } from './defaults.ts';
 
 const ErrorMapEntry = z
   .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, 'handshake', 'infrastructure']) })

@@ -5,7 +5,8 @@ import { readResultsFile } from '../report/results.ts';
 import { reportRedactor } from '../report/write.ts';
 import { catalogueIds } from '../scenario/selection.ts';
 import { loadFamilies } from '../scenario/families.ts';
-import { catching, readBaseline, report, type ReportFlags } from './report-step.ts';
+import type { ReportFlags } from './options.ts';
+import { catching, readBaseline, report } from './report-step.ts';
 
 // `conformance merge A/results.json B/results.json … --reports DIR`: shards or several harness
 // hosts' runs as one (harness/report/merge.ts), then the report step over the whole.

@@ -1,4 +1,3 @@
-import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import type { AllureGenerator } from '../report/allure-generate.ts';
 import { diffSummary, type Side } from '../report/diff.ts';
@@ -6,29 +5,11 @@ import type { TargetExpectations } from '../report/divergences.ts';
 import type { Gates } from '../report/gates.ts';
 import type { Redactor } from '../report/redact.ts';
 import { readResultsFile, type ResultsFile } from '../report/results.ts';
+import type { ReportFlags } from './options.ts';
 import { writeReports } from '../report/write.ts';
-import { parseShard, type Shard } from '../scenario/selection.ts';
 
-// What the commands that write reports share (run, report, merge): the report step's options,
-// the step itself with what it prints, and the argument parsers. Exit codes: docs/reports.md.
-
-/** The options of the report step, shared by `run`, `report` and `merge`. */
-export function withReportOptions(c: Command, defaults: { expectations: string }): Command {
-  return c
-    .option('--expectations <dir>', 'known divergences, one <target>.yaml per target', defaults.expectations)
-    .option('--history <file>', 'persistent Allure history file (JSONL), for trends across runs')
-    .option('--min-pass-rate <percent>', 'release gate: passed ÷ (passed + failed + known) at least this', percent)
-    .option('--max-failures <n>', 'release gate: tolerate up to n conformance failures (default 0)', wholeNumber)
-    .option('--baseline <file>', 'an earlier results.json: matrix.html/.md get a "changes since baseline" section');
-}
-
-export interface ReportFlags {
-  expectations: string;
-  history?: string;
-  minPassRate?: number;
-  maxFailures?: number;
-  baseline?: string;
-}
+// What the commands that write reports share (run, report, merge): the report step with what it
+// prints, the baseline, and how a bad input ends (exit 2). Exit codes: docs/reports.md.
 
 /** The baseline run named by --baseline, read (errors name the file and field) before anything runs. */
 export async function readBaseline(o: ReportFlags): Promise<Side | undefined> {
@@ -72,31 +53,5 @@ export async function catching<T>(step: () => Promise<T>): Promise<T | undefined
     console.error(`conformance: ${(e as Error).message}`);
     process.exitCode = 2;
     return undefined;
-  }
-}
-
-export function percent(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage from 0 to 100');
-  return n;
-}
-
-export function wholeNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
-  return n;
-}
-
-export function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
-}
-
-export function shard(v: string): Shard {
-  try {
-    return parseShard(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
   }
 }

@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { resolve } from 'node:path';
 import { ConformanceRun } from '../scenario/conformance-run.ts';
-import { parseShard, readDurations } from '../scenario/selection.ts';
+import { readDurations } from '../scenario/selection.ts';
+import { parseShard } from '../scenario/shard.ts';
 import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, loadTargets } from '../../targets/inventory.ts';
 import { reportToAllure, skipReason } from '../report/allure.ts';
 import { classify, loadExpectations } from '../report/divergences.ts';

@@ -1,6 +1,6 @@
 import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { caseKey } from '../scenario/selection.ts';
+import { caseKey } from '../scenario/shard.ts';
 import { summarise, type ReportedResult, type ResultsFile, type TargetInfo } from './results.ts';
 
 // `conformance merge`: the results.json of several shards (--shard i/n), or of several labs'

@@ -9,7 +9,8 @@ import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
 import type { Family, Scenario } from './model.ts';
 import { runScenario, type ScenarioResult } from './run.ts';
-import { caseKey, checkPrefixes, selected, shardCases, type Shard } from './selection.ts';
+import { checkPrefixes, selected } from './selection.ts';
+import { caseKey, shardCases, type Shard } from './shard.ts';
 
 // A whole run: every family × every target, the sanity gate first on each target, at most
 // `jobs` scenarios at once. Results come back per scenario as promises (for the mocha adapter)

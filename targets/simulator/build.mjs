@@ -10,7 +10,7 @@
 // Cached by its sources' hash (as the certificate catalogue is by its recipes'): when the files the
 // last bundle was made of (esbuild's list of its inputs), the dependency versions, this script and
 // the Node binary are what they were, and the outputs are in place, nothing is built. `--force`
-// builds anyway.
+// builds anyway. `buildSimulator()` does the same for a caller that imports this file.
 //
 // Other processes may run the simulator while this builds: every file is written under a temporary
 // name and renamed into place, and a bundle a launcher may still name is kept for a minute.
@@ -46,51 +46,60 @@ const withoutZodLocales = {
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD_INFO = 'build.json';
 
-const recorded = readJson(join(dist, BUILD_INFO));
-if (!process.argv.includes('--force') && recorded && upToDate(recorded)) process.exit(0);
+/**
+ * Builds the simulator unless the recorded build is up to date; whether it built. The `run`
+ * command calls it in its own process (harness/cli.ts: no extra Node start per run), and
+ * `node build.mjs [--force]` runs it as a script.
+ */
+export async function buildSimulator({ force = false } = {}) {
+  const recorded = readJson(join(dist, BUILD_INFO));
+  if (!force && recorded && upToDate(recorded)) return false;
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL('./wsems.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs', // the snapshot builder runs scripts, not ES modules
+    target: 'node20',
+    write: false,
+    outfile: join(dist, 'wsems.cjs'),
+    define: { 'import.meta.url': MODULE_URL },
+    // ws's optional native helpers: required inside try/catch, absent here.
+    external: ['bufferutil', 'utf-8-validate'],
+    plugins: [withoutZodLocales],
+    minify: true,
+    keepNames: true, // class and function names survive minification (some libraries read them)
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+  });
+  const code = result.outputFiles[0].text;
+  const bundle = `wsems-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.cjs`;
+  mkdirSync(dist, { recursive: true });
+  const previous = bundleOf(join(dist, LAUNCHER));
+  if (!existsSync(join(dist, bundle))) writeAtomically(join(dist, bundle), code);
+  const snapshot = writeSnapshot(code);
+  writeAtomically(join(dist, LAUNCHER), launcher(bundle));
+  // Recorded last: a build that stopped half-way is made again next time.
+  // (A plugin's virtual module, "namespace:path", is no file.)
+  const inputs = Object.keys(result.metafile.inputs).filter((f) => !/^[a-z-]+:/.test(f)).map((f) => relative(REPO, resolve(f)))
+    .filter((f) => !f.split(/[\\/]/).includes('node_modules')).sort();
+  writeAtomically(join(dist, BUILD_INFO), `${JSON.stringify({ key: sourcesKey(inputs), inputs, bundle, snapshot }, null, 2)}\n`);
 
-const { build } = await import('esbuild');
-const result = await build({
-  entryPoints: [fileURLToPath(new URL('./wsems.ts', import.meta.url))],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs', // the snapshot builder runs scripts, not ES modules
-  target: 'node20',
-  write: false,
-  outfile: join(dist, 'wsems.cjs'),
-  define: { 'import.meta.url': MODULE_URL },
-  // ws's optional native helpers: required inside try/catch, absent here.
-  external: ['bufferutil', 'utf-8-validate'],
-  plugins: [withoutZodLocales],
-  minify: true,
-  keepNames: true, // class and function names survive minification (some libraries read them)
-  legalComments: 'none',
-  logLevel: 'warning',
-  metafile: true,
-});
-const code = result.outputFiles[0].text;
-const bundle = `wsems-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.cjs`;
-mkdirSync(dist, { recursive: true });
-const previous = bundleOf(join(dist, LAUNCHER));
-if (!existsSync(join(dist, bundle))) writeAtomically(join(dist, bundle), code);
-const snapshot = writeSnapshot(code);
-writeAtomically(join(dist, LAUNCHER), launcher(bundle));
-// Recorded last: a build that stopped half-way is made again next time.
-// (A plugin's virtual module, "namespace:path", is no file.)
-const inputs = Object.keys(result.metafile.inputs).filter((f) => !/^[a-z-]+:/.test(f)).map((f) => relative(REPO, resolve(f)))
-  .filter((f) => !f.split(/[\\/]/).includes('node_modules')).sort();
-writeAtomically(join(dist, BUILD_INFO), `${JSON.stringify({ key: sourcesKey(inputs), inputs, bundle, snapshot }, null, 2)}\n`);
-
-// Older generations go, except the one the replaced launcher named (a start may be reading it)
-// and any written in the last minute (a concurrent build of other sources may be about to name it).
-for (const f of readdirSync(dist)) {
-  if (!/^wsems-[0-9a-f]{16}\.cjs(\.cache)?$/.test(f) || f === bundle || f === previous) continue;
-  const written = statSync(join(dist, f), { throwIfNoEntry: false })?.mtimeMs;
-  if (written !== undefined && Date.now() - written > 60_000) rmSync(join(dist, f), { force: true });
+  // Older generations go, except the one the replaced launcher named (a start may be reading it)
+  // and any written in the last minute (a concurrent build of other sources may be about to name it).
+  for (const f of readdirSync(dist)) {
+    if (!/^wsems-[0-9a-f]{16}\.cjs(\.cache)?$/.test(f) || f === bundle || f === previous) continue;
+    const written = statSync(join(dist, f), { throwIfNoEntry: false })?.mtimeMs;
+    if (written !== undefined && Date.now() - written > 60_000) rmSync(join(dist, f), { force: true });
+  }
+  // Earlier builds' layouts: ES-module chunks, an ES-module launcher.
+  rmSync(join(dist, 'chunks'), { recursive: true, force: true });
+  rmSync(join(dist, 'wsems.mjs'), { force: true });
+  return true;
 }
-// Earlier builds' layouts: ES-module chunks, an ES-module launcher.
-rmSync(join(dist, 'chunks'), { recursive: true, force: true });
-rmSync(join(dist, 'wsems.mjs'), { force: true });
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await buildSimulator({ force: process.argv.includes('--force') });
 
 /**
  * The hash of what a build is made of: the bundle's own source files (the inputs esbuild read, the
