@@ -11,12 +11,15 @@
 // file is written under a temporary name and renamed, so concurrent runs never read half a bundle.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CACHE = join(REPO, 'node_modules', '.cache', 'conformance-cli');
 const ENTRY = 'harness/cli.ts';
+/** The Allure report generator's process (harness/report/allure-generate.ts starts it). */
+const WORKER = 'harness/report/allure-worker.mjs';
+const WORKER_BUNDLE = 'allure-worker.mjs';
 const SCENARIOS = 'scenarios';
 /**
  * Pure-JavaScript packages every run loads, bundled in: loading zod's hundred-odd modules one by
@@ -32,7 +35,7 @@ async function bundledCli() {
   const latest = readJson(join(CACHE, 'latest.json'));
   if (latest && typeof latest.dir === 'string' && Array.isArray(latest.inputs) && keyOf(latest.inputs) === latest.key) {
     const entry = join(CACHE, latest.dir, 'cli.mjs');
-    if (statSync(entry, { throwIfNoEntry: false })) return entry;
+    if (statSync(entry, { throwIfNoEntry: false }) && statSync(join(CACHE, latest.dir, WORKER_BUNDLE), { throwIfNoEntry: false })) return entry;
   }
   return build();
 }
@@ -57,15 +60,27 @@ async function build() {
     // The bundled CommonJS packages (yaml, commander) require Node's built-in modules.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
-  const inputs = Object.keys(result.metafile.inputs).map((f) => relative(REPO, resolve(f))).filter((f) => !f.split(/[\\/]/).includes('node_modules')).sort();
+  // The worker with its packages (they are what it loads); paths inside them kept as they were.
+  const worker = await esbuild({
+    entryPoints: [join(REPO, WORKER)],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    outfile: join(work, WORKER_BUNDLE),
+    keepNames: true,
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [packageUrls],
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  });
+  const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(worker.metafile.inputs)])]
+    .map((f) => relative(REPO, resolve(f))).filter((f) => !f.split(/[\\/]/).includes('node_modules')).sort();
   const key = keyOf(inputs);
   const dir = key.slice(0, 16);
-  rmSync(join(CACHE, dir), { recursive: true, force: true });
-  try {
-    renameSync(work, join(CACHE, dir));
-  } catch {
-    rmSync(work, { recursive: true, force: true }); // another run put the same bundle in place first
-  }
+  // The same key is the same bundle: one another run put in place first stays (it may be running).
+  if (statSync(join(CACHE, dir), { throwIfNoEntry: false })) rmSync(work, { recursive: true, force: true });
+  else renameSync(work, join(CACHE, dir));
   const tmp = join(CACHE, `latest.json.${process.pid}.tmp`);
   writeFileSync(tmp, `${JSON.stringify({ key, dir, inputs }, null, 2)}\n`);
   renameSync(tmp, join(CACHE, 'latest.json'));
@@ -88,6 +103,26 @@ const sourceUrls = {
       if (args.path.split(/[\\/]/).includes('node_modules')) return undefined;
       const text = readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
       return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
+    });
+  },
+};
+
+/**
+ * Packages bundled keep finding their own files: `import.meta.url`, `__dirname` and `__filename`
+ * in each are its original place (Allure reads its report templates next to its modules).
+ */
+const packageUrls = {
+  name: 'package-urls',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.(m?js|cjs)$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!/import\.meta\.url|\b__dirname\b|\b__filename\b/.test(text)) return undefined;
+      return {
+        contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+          .replace(/\b__dirname\b/g, JSON.stringify(dirname(args.path))).replace(/\b__filename\b/g, JSON.stringify(args.path)),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      };
     });
   },
 };
@@ -116,4 +151,7 @@ function readJson(file) {
   }
 }
 
-await import(pathToFileURL(await bundledCli()).href);
+const cli = await bundledCli();
+// The generator's process runs its bundle too: it loads Allure 3's ~500 modules as one file.
+process.env.CONFORMANCE_ALLURE_WORKER = join(dirname(cli), WORKER_BUNDLE);
+await import(pathToFileURL(cli).href);
