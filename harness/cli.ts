@@ -36,11 +36,11 @@ withReportOptions(program
     // First of all: Allure's report engine takes longer to load than the rest of the harness.
     const allure = new AllureGenerator();
     const [{ runCommand }, inv, simulator] = await Promise.all([import('./cli/run.ts'), inventoryModule(), import('../targets/simulator/build.mjs')]);
-    // The bundled simulator as its sources are (cached by their hash: a check when nothing changed).
-    await simulator.buildSimulator();
     await runCommand(o, {
       targetIds: async (file, only) => inv.targetIds(await inv.readInventory(file), file, only),
       inventorySecrets: inv.inventorySecrets,
+      // The bundled simulator as its sources are (cached by their hash: a check when nothing changed).
+      prepare: () => simulator.buildSimulator(),
     }, allure);
   });
 

@@ -75,6 +75,17 @@ describe('sharded runs merged, diffs and Allure timing on the default inventory'
       if (r.status === 'skipped') assert.equal(a.statusDetails?.message, r.message, `${r.target}/${r.scenario}: the reason of the skip`);
     }
     assert.ok(whole.results.some((r) => r.status === 'skipped'), 'the default inventory has unsupported cases');
+    // What the generated report shows (its embedded data): the same durations, the skip's reason as the error message.
+    const html = await readFile(join(dir, 'whole', 'allure-report', 'index.html'), 'utf8');
+    const shown = [...html.matchAll(/"(data\/test-results\/[^"]+)","([A-Za-z0-9+/=]+)"/g)]
+      .map((m) => JSON.parse(Buffer.from(m[2]!, 'base64').toString('utf8')) as { name: string; status: string; duration: number; error?: { message?: string } });
+    assert.equal(shown.length, whole.results.length);
+    for (const r of whole.results) {
+      const t = shown.find((x) => x.name === `${r.title} [${r.target}]`);
+      assert.ok(t, `the report does not show ${r.target}/${r.scenario}`);
+      assert.equal(t.duration, r.durationMs, `${r.target}/${r.scenario}: the report shows ${t.duration} ms`);
+      if (r.status === 'skipped') assert.equal(t.error?.message, r.message);
+    }
     // Scenarios overlap (--jobs): a timeline, not one scenario after the other in mocha's order.
     const spans = whole.results.filter((r) => r.durationMs > 0).map((r) => [Date.parse(r.startedAt!), Date.parse(r.startedAt!) + r.durationMs] as const);
     assert.ok(spans.some(([s, e], i) => spans.some(([s2], j) => j !== i && s2 > s && s2 < e)), 'no two scenarios overlap');

@@ -25,18 +25,21 @@ export interface RunFlags extends ReportFlags {
   reports: string;
 }
 
-/** What the run needs from the inventory (harness/ does not import targets/: the composition root hands these over). */
-export interface InventoryAccess {
+/** What the run needs from targets/ (harness/ does not import it: the composition root, harness/cli.ts, hands these over). */
+export interface RunDeps {
   /** The ids of the inventory's targets a run uses; an unknown id is an error listing what it has. */
   targetIds(file: string, only?: readonly string[]): Promise<string[]>;
   inventorySecrets(file: string): Promise<Array<string | undefined>>;
+  /** What the targets need before a run (the simulator built); its error stops the run (exit 2). */
+  prepare(): Promise<unknown>;
 }
 
 /** `allure`: the report generator, started by the caller as early as it could (it loads Allure meanwhile). */
-export async function runCommand(o: RunFlags, inventory: InventoryAccess, allure: AllureGenerator): Promise<void> {
+export async function runCommand(o: RunFlags, deps: RunDeps, allure: AllureGenerator): Promise<void> {
   const reports = resolve(o.reports);
   const planned = await catching(async () => {
-    const targets = await inventory.targetIds(resolve(o.inventory), o.target);
+    const targets = await deps.targetIds(resolve(o.inventory), o.target);
+    await deps.prepare();
     const families = await loadFamilies();
     checkPrefixes(families, o.scenario);
     if (o.durations && !o.shard) throw new Error('--durations only balances shards: give --shard i/n too');
@@ -65,7 +68,7 @@ export async function runCommand(o: RunFlags, inventory: InventoryAccess, allure
   // step redacts), so that after the last scenario only the report itself is left to make.
   const redactor = await catching(async () => {
     allure.begin({ resultsDir: allureResults, outputDir: join(reports, 'allure-report'), name: allureReportName(planned.targets), ...(o.history ? { history: resolve(o.history) } : {}) });
-    return reportRedactor(await inventory.inventorySecrets(resolve(o.inventory)));
+    return reportRedactor(await deps.inventorySecrets(resolve(o.inventory)));
   });
   if (!redactor) return;
   const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
