@@ -151,7 +151,11 @@ function readJson(file) {
   }
 }
 
-const cli = await bundledCli();
+const cli = await bundledCli().catch((e) => {
+  // A source that does not compile: esbuild's message names the file and line; no stack of ours.
+  process.stderr.write(`conformance: cannot bundle the harness: ${e.message}\n`);
+  process.exit(2);
+});
 // The generator's process runs its bundle too: it loads Allure 3's ~500 modules as one file.
 process.env.CONFORMANCE_ALLURE_WORKER = join(dirname(cli), WORKER_BUNDLE);
 await import(pathToFileURL(cli).href);
