@@ -15,7 +15,8 @@ export async function reportCommand(o: { results: string; reports?: string } & R
       doc,
       expectations: await loadExpectations(resolve(o.expectations), doc.run.targets.map((t) => t.id)),
       baseline: await readBaseline(o),
-      redactor: await reportRedactor(await deps.inventorySecrets(doc.run.inventory)),
+      // A merged run's inputs may each have had an inventory of their own.
+      redactor: await reportRedactor((await Promise.all([...new Set([doc.run.inventory, ...(doc.run.merged ?? []).map((m) => m.inventory)])].map((f) => deps.inventorySecrets(f)))).flat()),
     };
   });
   if (inputs) process.exitCode = await report(inputs.doc, resolve(o.reports ?? dirname(o.results)), inputs.expectations, o, { redactor: inputs.redactor, ...(inputs.baseline ? { baseline: inputs.baseline } : {}) });
