@@ -23,10 +23,11 @@ const WORKER_BUNDLE = 'allure-worker.mjs';
 const SCENARIOS = 'scenarios';
 /**
  * Pure-JavaScript packages every run loads, bundled in: loading zod's hundred-odd modules one by
- * one was a tenth of a quick run. Every other package is loaded from node_modules at run time
- * (mocha loads its reporters by name; allure-mocha and our code must share allure-js-commons).
+ * one was a tenth of a quick run, mocha's a tenth more. mocha, allure-mocha and allure-js-commons
+ * go in together (one copy of each: harness/mocha/run-mocha.ts hands mocha the reporter's class,
+ * not its name). Every other package is loaded from node_modules at run time.
  */
-const BUNDLED = ['zod', 'yaml', 'commander'];
+const BUNDLED = ['zod', 'yaml', 'commander', 'mocha', 'allure-mocha', 'allure-js-commons'];
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
 const EXTERNAL = { external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.includes(d)).flatMap((d) => [d, `${d}/*`]) };
 

@@ -1,3 +1,4 @@
+import AllureMochaReporter from 'allure-mocha';
 import Mocha from 'mocha';
 import { fileURLToPath } from 'node:url';
 import { ResultsWriter, type ResultsWriterHooks } from '../report/allure-writer.ts';
@@ -9,7 +10,8 @@ const SPEC = fileURLToPath(new URL('./conformance.spec.ts', import.meta.url));
 
 export async function runConformanceSuite(opts: { allureResultsDir: string; writer?: ResultsWriterHooks }): Promise<number> {
   const mocha = new Mocha({
-    reporter: 'allure-mocha',
+    // The class, not its name: mocha would require() it by name, another copy than this process's.
+    reporter: AllureMochaReporter as unknown as Mocha.ReporterConstructor,
     reporterOptions: { resultsDir: opts.allureResultsDir, extraReporters: 'spec', writer: new ResultsWriter(opts.allureResultsDir, opts.writer) },
     timeout: 0,
   });
