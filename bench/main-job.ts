@@ -8,11 +8,12 @@ import { formatIssues } from '../harness/scenario/model.ts';
 import { childCpuMs, percentile, processCpuMs, round } from './stats.ts';
 
 // The main job as a user runs it, timed from outside: `conformance run` over the default
-// inventory (every simulator target), in its own process, start-up and report step included.
+// inventory (every simulator target, or one of them), in its own process, start-up and report
+// step included.
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-/** What `tsx harness/cli.ts run` runs, without the tsx CLI's own extra wrapper process. */
-export const MAIN_JOB = [process.execPath, '--import', 'tsx', 'harness/cli.ts', 'run'];
+/** What `npm run conformance` runs (package.json), without npm itself. */
+export const MAIN_JOB = [process.execPath, 'harness/launch.mjs', 'run'];
 
 // The part of results.json the benchmark reads (harness/report/results.ts writes it).
 const Result = z.looseObject({
@@ -53,6 +54,8 @@ export interface MainJobRun {
   command: string;
   /** undefined: the CLI's default. */
   jobsAsked: number | undefined;
+  /** The one target asked for (`--target`); undefined: every target of the inventory. */
+  targetAsked: string | undefined;
   jobs: number;
   exitCode: number | null;
   targets: string[];
@@ -77,10 +80,10 @@ export interface MainJobRun {
   log: string;
 }
 
-export async function runMainJob(reportsDir: string, jobs: number | undefined): Promise<MainJobRun> {
+export async function runMainJob(reportsDir: string, { jobs, target }: { jobs?: number; target?: string } = {}): Promise<MainJobRun> {
   await rm(reportsDir, { recursive: true, force: true });
   await mkdir(reportsDir, { recursive: true });
-  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : [])];
+  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : []), ...(target ? ['--target', target] : [])];
   const log = join(reportsDir, 'main-job.log');
   const out = createWriteStream(log);
   const cpu0 = await childCpuMs();
@@ -119,6 +122,7 @@ export async function runMainJob(reportsDir: string, jobs: number | undefined): 
   return {
     command: [...MAIN_JOB.map((a) => (a === process.execPath ? 'node' : a)), ...args.slice(MAIN_JOB.length - 1)].join(' '),
     jobsAsked: jobs,
+    targetAsked: target,
     jobs: run.jobs,
     exitCode,
     targets: run.targets.map((t) => t.id),

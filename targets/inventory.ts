@@ -2,8 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { didYouMean } from '../harness/suggest.ts';
 import { parseYamlFile } from '../harness/yaml-input.ts';
 import { parsePortRange } from '../harness/endpoints/ports.ts';
+import { CapabilityName } from '../harness/scenario/capabilities.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
 import { FIPS_POLICY_NAMES } from '../harness/scenario/fips-policy.ts';
 import { ERROR_MAP_PSEUDO_CLASSES } from '../harness/scenario/target.ts';
@@ -13,9 +15,7 @@ import type { Target, TargetProfile } from '../harness/scenario/target.ts';
 
 // The inventory names the targets of a run (YAML, validated). Passive facts only: drivers act.
 
-export const DEFAULT_INVENTORY = fileURLToPath(new URL('./default-inventory.yaml', import.meta.url));
-/** Known divergences of the default targets, one <target>.yaml each (docs/reports.md). */
-export const DEFAULT_EXPECTATIONS_DIR = fileURLToPath(new URL('./expectations/', import.meta.url));
+export { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY } from './defaults.ts';
 
 const ErrorMapEntry = z
   .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, ...ERROR_MAP_PSEUDO_CLASSES]) })
@@ -32,7 +32,8 @@ const EndpointPorts = z.string({ error: 'write the port range as LOW-HIGH, e.g. 
 
 const Profile = {
   flavour: z.enum(['openssl', 'axtls']),
-  capabilities: z.array(z.string()).default([]),
+  /** Names from harness/scenario/capabilities.ts: a typo is an error, not a silently different expectation. */
+  capabilities: z.array(CapabilityName).default([]),
   errorMap: z.array(ErrorMapEntry).default([]),
   emsVersion: z.string().optional(),
   /** The FIPS policy FIPS-ALGOS judges this target's FIPS mode against (docs/target-profiles.md). */
@@ -85,11 +86,18 @@ export async function inventorySecrets(file: string): Promise<Array<string | und
   return (inv?.targets ?? []).flatMap((t) => ('auth' in t ? [t.auth.passwordEnv, t.auth.passphraseEnv] : []).map((name) => (name ? process.env[name] : undefined)));
 }
 
+/** The ids of the targets a run uses (all, or those asked for); an id the inventory lacks is an error listing what it has. */
+export function targetIds(inv: Inventory, file: string, only: readonly string[] = []): string[] {
+  const ids = inv.targets.map((t) => t.id);
+  const unknown = only.filter((id) => !ids.includes(id));
+  if (unknown.length) throw new Error(`${file}: no target ${unknown.map((u) => `"${u}"${didYouMean(u, ids)}`).join(', ')}; the inventory has: ${ids.join(', ')}`);
+  return ids.filter((id) => only.length === 0 || only.includes(id));
+}
+
 /** Builds the drivers for the inventory's targets, optionally only the ids asked for. */
 export async function loadTargets(file: string, only: string[] = [], opts: { acceptNewHostKey?: boolean } = {}): Promise<Target[]> {
   const inv = await readInventory(file);
-  const unknown = only.filter((id) => !inv.targets.some((t) => t.id === id));
-  if (unknown.length) throw new Error(`${file}: no target ${unknown.map((u) => `"${u}"`).join(', ')} (has ${inv.targets.map((t) => t.id).join(', ')})`);
+  targetIds(inv, file, only);
   const base = dirname(file);
   const chosen = inv.targets.map((t, index) => ({ t, index })).filter(({ t }) => only.length === 0 || only.includes(t.id));
   return Promise.all(

@@ -1,5 +1,6 @@
 import { REQUIREMENTS, type RequirementId } from '../scenario/requirements.ts';
 import type { Expectation } from '../scenario/model.ts';
+import { caseLine, changeLine, diffSummary, renderDiffLines, type RunDiff } from './diff.ts';
 import { outcomeOf, type Outcome } from './divergences.ts';
 import { suggestedEntry } from './triage.ts';
 import type { ReportedResult, ResultsFile, TargetInfo } from './results.ts';
@@ -156,7 +157,8 @@ pre{white-space:pre-wrap;word-break:break-all;font-size:12px;background:var(--al
 @media (max-width:640px){body{font-size:14px;padding:0 8px 32px}tbody th{min-width:8em;max-width:13em}td{min-width:8.5em}dl{grid-template-columns:1fr}dt{margin-top:4px}}
 `;
 
-export function renderMatrixHtml(doc: ResultsFile, m: Matrix = buildMatrix(doc)): string {
+/** `changes`: the "changes since baseline" section (`--baseline FILE`). */
+export function renderMatrixHtml(doc: ResultsFile, m: Matrix = buildMatrix(doc), changes?: RunDiff): string {
   const head = `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -187,6 +189,7 @@ export function renderMatrixHtml(doc: ResultsFile, m: Matrix = buildMatrix(doc))
 ${summary}
 </ul>
 ${notes}
+${changes ? changesHtml(changes) : ''}
 <h2>Requirements × targets</h2>
 <div class="scroll">
 <table>
@@ -214,6 +217,19 @@ function triageHtml(doc: ResultsFile): string {
 <p class="meta">From refused and HANG results, grouped by shape (numbers, hex, paths and quoted values masked). Map them in the target's inventory <code>errorMap</code> (docs/target-profiles.md, "Error maps"); <code>conformance triage --results results.json</code> prints them.</p>
 ${rows ? `<div class="scroll"><table><thead><tr><th scope="col">lines</th><th scope="col">shape, examples</th><th scope="col">errorMap entry to start from</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>` : ''}
 ${unused ? `<h3>Unused errorMap entries (matched no line of this run: a typo, or a line no scenario provoked)</h3><ul>${unused}</ul>` : ''}`;
+}
+
+function changesHtml(d: RunDiff): string {
+  const link = (scenario: string, target: string, text: string) => `<a href="#${evidenceAnchor({ scenario, target })}">${h(text)}</a>`;
+  const groups: Array<[string, string, string[]]> = [
+    ['regressed', 'failed', d.changes.filter((c) => c.regressed).map((c) => link(c.new.scenario, c.new.target, changeLine(c)))],
+    ['changed', 'known', d.changes.filter((c) => !c.regressed).map((c) => link(c.new.scenario, c.new.target, changeLine(c)))],
+    ['new', 'passed', d.added.map((v) => link(v.scenario, v.target, caseLine(v)))],
+    ['removed', 'skipped', d.removed.map((v) => h(caseLine(v)))],
+  ];
+  const lists = groups.filter(([, , items]) => items.length)
+    .map(([name, cls, items]) => `<h3><span class="b ${cls}">${name}</span> ${items.length}</h3><ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>`);
+  return `<h2 id="changes">Changes since baseline</h2>\n<p class="meta">${h(d.old)} → ${h(d.new)}: ${h(diffSummary(d))}.</p>\n${lists.join('\n')}`;
 }
 
 function cellHtml(c: MatrixCell): string {
@@ -263,7 +279,7 @@ function md2html(s: string): string {
 // ---------------------------------------------------------------------------------------------
 // Markdown: the same table for a merge request or a wiki; evidence links go to matrix.html.
 
-export function renderMatrixMd(doc: ResultsFile, m: Matrix = buildMatrix(doc)): string {
+export function renderMatrixMd(doc: ResultsFile, m: Matrix = buildMatrix(doc), changes?: RunDiff): string {
   const lines = [
     '# WS EMS conformance matrix',
     '',
@@ -271,6 +287,7 @@ export function renderMatrixMd(doc: ResultsFile, m: Matrix = buildMatrix(doc)): 
     '',
     ...m.summaries.map((s) => `- **${s.target.id}** (${targetTitle(s.target)}): ${summaryLine(s)}`),
     ...(doc.run.outcome?.reasons.map((r) => `- ${r}`) ?? []),
+    ...(changes ? ['', '## Changes since baseline', '', ...renderDiffLines(changes, true)] : []),
     '',
     '## Requirements × targets',
     '',

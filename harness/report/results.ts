@@ -35,6 +35,10 @@ export interface ResultsFile {
     jobs: number;
     inventory: string;
     targets: TargetInfo[];
+    /** A run of one part of the cases (`--shard i/n`). */
+    shard?: { index: number; count: number };
+    /** A merged run (`conformance merge`): the inputs it was made of. */
+    merged?: MergedInput[];
     summary: Record<Status, number> & { total: number };
     /** Added by the report step: divergences applied, gates and the exit code. */
     outcome?: RunOutcome;
@@ -42,6 +46,14 @@ export interface ResultsFile {
     triage?: Triage;
   };
   results: ReportedResult[];
+}
+
+export interface MergedInput {
+  file: string;
+  startedAt: string;
+  finishedAt: string;
+  inventory: string;
+  shard?: { index: number; count: number };
 }
 
 /** A result as the report step leaves it: with its known-divergence block when listed. */
@@ -81,6 +93,7 @@ const SavedResult = z.looseObject({
   }),
   status: z.enum(STATUSES),
   message: z.string().optional(),
+  startedAt: z.iso.datetime().optional(),
   durationMs: z.number(),
   divergence: z.looseObject({ state: z.enum(['known', 'fixed', 'changed', 'not-run']), listed: ExpectedDivergence, file: z.string(), note: z.string() }).optional(),
 });

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCatalogue } from '../pki/build.ts';
 import { AllureGenerator, allureReportName } from './allure-generate.ts';
+import { diffRuns, type RunDiff, type Side } from './diff.ts';
 import { applyDivergences, type TargetExpectations } from './divergences.ts';
 import { evaluate, type Gates, type RunOutcome } from './gates.ts';
 import { junitXml } from './junit.ts';
@@ -23,6 +24,8 @@ export interface ReportOptions {
   redactor: Redactor;
   /** A generator started ahead (it loads Allure, and read the results, while the run went on); else one is started here. */
   allure?: AllureGenerator;
+  /** An earlier run (`--baseline FILE`): the matrix gets a "changes since baseline" section. */
+  baseline?: Side;
 }
 
 export interface Artifact {
@@ -38,6 +41,8 @@ export interface Reported {
   problems: string[];
   /** Artifacts not written for want of input (a saved results.json without its allure-results). */
   skipped: string[];
+  /** The changes since the baseline, when one was given. */
+  changes?: RunDiff;
 }
 
 export async function writeReports(input: ResultsFile, o: ReportOptions): Promise<Reported> {
@@ -48,18 +53,20 @@ export async function writeReports(input: ResultsFile, o: ReportOptions): Promis
   const doc: ResultsFile = { ...input, run: { ...input.run, outcome, triage: triaged }, results };
   const at = (name: string) => join(o.reportsDir, name);
   const matrix = buildMatrix(doc);
+  const changes = o.baseline ? diffRuns(o.baseline, { label: 'this run', doc }) : undefined;
   const artifacts: Artifact[] = [
     { what: 'results', path: await writeRedacted(at('results.json'), JSON.stringify(doc, null, 2) + '\n', o.redactor) },
     { what: 'JUnit', path: await writeRedacted(at('junit.xml'), junitXml(doc), o.redactor) },
-    { what: 'matrix (HTML)', path: await writeRedacted(at('matrix.html'), renderMatrixHtml(doc, matrix), o.redactor) },
-    { what: 'matrix (Markdown)', path: await writeRedacted(at('matrix.md'), renderMatrixMd(doc, matrix), o.redactor) },
+    { what: 'matrix (HTML)', path: await writeRedacted(at('matrix.html'), renderMatrixHtml(doc, matrix, changes), o.redactor) },
+    { what: 'matrix (Markdown)', path: await writeRedacted(at('matrix.md'), renderMatrixMd(doc, matrix, changes), o.redactor) },
   ];
+  const extra = changes ? { changes } : {};
   const problems: string[] = [];
   const skipped: string[] = [];
   const allureResults = at('allure-results');
   if (!(await stat(allureResults).catch(() => undefined))?.isDirectory()) {
     skipped.push(`Allure report: no ${allureResults}`);
-    return { doc, outcome, artifacts, problems, skipped };
+    return { doc, outcome, artifacts, problems, skipped, ...extra };
   }
   try {
     // allure-mocha wrote these from redacted results, through the same redactor in the run; this
@@ -76,7 +83,7 @@ export async function writeReports(input: ResultsFile, o: ReportOptions): Promis
   } catch (e) {
     problems.push(`Allure report: ${(e as Error).message}`);
   }
-  return { doc, outcome, artifacts, problems, skipped };
+  return { doc, outcome, artifacts, problems, skipped, ...extra };
 }
 
 /**

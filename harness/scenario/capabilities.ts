@@ -1,6 +1,10 @@
+import { z } from 'zod';
+import { didYouMean } from '../suggest.ts';
+
 // Every capability a target profile may declare and a scenario may ask for (`needs`,
 // `variants[].when.has/lacks`). One list, so a typo in an inventory or a scenario is an error
 // rather than a silently different expectation. docs/target-profiles.md explains each one.
+// The two tables are plain data: a new capability is one more row.
 
 export interface CapabilityInfo {
   /** What a target that declares it does. */
@@ -32,10 +36,10 @@ export const CONFORMANCE_NAMES = [
   'platform.conformance.test', 'sub.platform.conformance.test', 'conformance.test', 'other.conformance.test',
 ] as const;
 
-/** Capabilities with a parameter, written `<name>:<value>`. */
-export const PARAMETERISED: Record<string, CapabilityInfo & { value: RegExp; example: string }> = {
-  'dh-min-bits': { meaning: 'smallest ephemeral DH group accepted, in bits', value: /^\d+$/, example: 'dh-min-bits:1024' },
-  openssl: { meaning: 'the OpenSSL version family linked in', value: /^\d+\.\d+(\.\d+)?$/, example: 'openssl:3.0' },
+/** Capabilities with a parameter, written `<name>:<value>`; `form` is how an error message shows it. */
+export const PARAMETERISED: Record<string, CapabilityInfo & { value: RegExp; form: string; example: string }> = {
+  'dh-min-bits': { meaning: 'smallest ephemeral DH group accepted, in bits', value: /^\d+$/, form: 'dh-min-bits:N', example: 'dh-min-bits:1024' },
+  openssl: { meaning: 'the OpenSSL version family linked in', value: /^\d+\.\d+(\.\d+)?$/, form: 'openssl:X.Y', example: 'openssl:3.0' },
 };
 
 /**
@@ -60,11 +64,25 @@ export function effectiveCapabilities(declared: readonly string[]): string[] {
   return [...out];
 }
 
-/** Whether `name` is a known capability (plain, or a parameterised one with a well-formed value). */
-export function isKnownCapability(name: string): boolean {
-  if (name in CAPABILITIES) return true;
+/** Why `name` is not a capability (a near miss named, what exists listed); undefined when it is one. */
+export function capabilityProblem(name: string): string | undefined {
+  if (name in CAPABILITIES) return undefined;
   const at = name.indexOf(':');
-  if (at < 0) return false;
-  const form = PARAMETERISED[name.slice(0, at)];
-  return form !== undefined && form.value.test(name.slice(at + 1));
+  const form = at < 0 ? undefined : PARAMETERISED[name.slice(0, at)];
+  if (form) return form.value.test(name.slice(at + 1)) ? undefined : `capability "${name}": ${name.slice(0, at)} takes a value written ${form.form} (e.g. ${form.example})`;
+  const near = at < 0
+    ? didYouMean(name, [...Object.keys(CAPABILITIES), ...Object.keys(PARAMETERISED).map((p) => `${p}:`)])
+    : didYouMean(name.slice(0, at), Object.keys(PARAMETERISED)).replace(/"([^"]+)"/, (_, p: string) => `"${p}${name.slice(at)}"`);
+  return `unknown capability "${name}"${near}; known: ${knownCapabilities()}`;
 }
+
+/** Every plain name and every parameterised form, for messages. */
+export function knownCapabilities(): string {
+  return [...Object.keys(CAPABILITIES), ...Object.values(PARAMETERISED).map((p) => `${p.form} (e.g. ${p.example})`)].join(', ');
+}
+
+/** A capability name in an inventory or a scenario: an unknown one is an error naming the near miss. */
+export const CapabilityName = z.string().superRefine((name, ctx) => {
+  const problem = capabilityProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});

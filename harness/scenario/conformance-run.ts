@@ -11,6 +11,8 @@ import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
 import { membersOf, type Family, type Scenario } from './model.ts';
 import { runScenario, type ScenarioResult } from './run.ts';
+import { checkPrefixes, selected } from './selection.ts';
+import { caseKey, shardCases, type Shard } from './shard.ts';
 
 // A whole run: every family × every target, the sanity gate first on each target, at most
 // `jobs` scenarios at once. Results come back per scenario as promises (for the mocha adapter)
@@ -21,8 +23,11 @@ export interface RunOptions {
   targets: Target[];
   /** The inventory file they came from, recorded in results.json. */
   inventory: string;
-  /** Only scenarios whose id starts with one of these (the sanity scenario always runs). */
+  /** Only scenarios whose id starts with one of these (the sanity scenario always runs); a prefix that matches nothing is an error. */
   scenarios?: string[];
+  /** Only this part of the cases (the sanity scenario runs in every shard), balanced by `durations` (ms per caseKey) when given. */
+  shard?: Shard;
+  durations?: ReadonlyMap<string, number>;
   jobs?: number;
   reportsDir: string;
   onResult?: (r: ScenarioResult, done: number, total: number) => void;
@@ -47,14 +52,17 @@ export class ConformanceRun {
     readonly targets: Target[],
     readonly opts: RunOptions & { jobs: number },
   ) {
-    const wanted = (id: string) => id === SANITY_ID || !opts.scenarios?.length || opts.scenarios.some((p) => id.startsWith(p));
-    this.cases = targets.flatMap((target) =>
+    if (!families.some((f) => f.scenarios.some((s) => s.id === SANITY_ID))) throw new Error(`no sanity scenario "${SANITY_ID}" in the catalogue`);
+    checkPrefixes(families, opts.scenarios);
+    const all = targets.flatMap((target) =>
       families.flatMap((family) => [
         ...family.scenarios.map((scenario) => ({ family, scenario, target })),
         ...family.invalid.map((inv) => ({ family, scenario: { id: inv.id, invalid: inv.error }, target })),
       ]),
-    ).filter((c) => wanted(c.scenario.id));
-    if (!families.some((f) => f.scenarios.some((s) => s.id === SANITY_ID))) throw new Error(`no sanity scenario "${SANITY_ID}" in the catalogue`);
+    ).filter((c) => selected(c.scenario.id, opts.scenarios));
+    this.cases = opts.shard
+      ? shardCases(all, opts.shard, (c) => caseKey(c.scenario.id, c.target.id), (c) => c.scenario.id === SANITY_ID, opts.durations)
+      : all;
   }
 
   static async prepare(opts: RunOptions): Promise<ConformanceRun> {
@@ -114,6 +122,7 @@ export class ConformanceRun {
         jobs: this.opts.jobs,
         inventory: this.opts.inventory,
         targets: this.targets.map(targetInfo),
+        ...(this.opts.shard ? { shard: this.opts.shard } : {}),
         summary: summarise(results),
         triage: triage(results, this.targets.map((t) => ({ id: t.id, errorMap: t.profile.errorMap }))),
       },
@@ -165,6 +174,7 @@ function notRun(c: PlannedCase, because: string): ScenarioResult {
     actual: { verdict: 'BROKEN', because, evidence: { observations: [], emsLog: [] } },
     status: 'broken',
     message: because,
+    startedAt: new Date().toISOString(),
     durationMs: 0,
     endedBy: 'not-run',
   };

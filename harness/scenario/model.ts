@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EndpointSpec } from '../endpoints/spec.ts';
-import { effectiveCapabilities } from './capabilities.ts';
+import { CapabilityName, effectiveCapabilities } from './capabilities.ts';
 import { DEFAULT_FIPS_POLICY, FIPS_POLICY_NAMES, type FipsPolicy } from './fips-policy.ts';
 import { FAILURE_CLASSES, REQUIREMENT_IDS } from './requirements.ts';
 
@@ -81,8 +81,8 @@ export type ExpectationSpec = z.infer<typeof ExpectationSpec>;
 /** Which targets a variant expectation applies to. */
 export const Condition = z
   .object({
-    has: z.array(z.string()).optional(),
-    lacks: z.array(z.string()).optional(),
+    has: z.array(CapabilityName).optional(),
+    lacks: z.array(CapabilityName).optional(),
     flavour: z.enum(['openssl', 'axtls']).optional(),
     /** The FIPS policy the target's FIPS mode is judged against (its profile's, or the default). */
     fipsPolicy: z.enum(FIPS_POLICY_NAMES).optional(),
@@ -102,7 +102,7 @@ export const Scenario = z
     paths: z.enum(['posix', 'windows-escaped', 'windows-forward']).optional(),
     /** Host name the EMS connects to instead of the target's platformHost (CERT-HOST). */
     host: z.string().optional(),
-    needs: z.array(z.string()).default([]),
+    needs: z.array(CapabilityName).default([]),
     expect: ExpectationSpec,
     /** The first variant whose condition the target meets replaces `expect`. */
     variants: z.array(z.object({ when: Condition, expect: ExpectationSpec }).strict()).default([]),

@@ -42,6 +42,8 @@ export interface ScenarioResult {
   message?: string;
   /** The target accepted weak crypto (a recorded policy): status passed, reported as weak (amber), never as holding. */
   weak?: { what: string; evidence: string };
+  /** When the scenario began on its target (ISO 8601); with durationMs, its real place in the run's timeline. */
+  startedAt?: string;
   durationMs: number;
   /** From the first decisive evidence to the verdict; absent when no evidence decided. */
   verdictLatencyMs?: number;
@@ -66,6 +68,7 @@ const LOG_EXCERPT = 200;
 
 export async function runScenario(family: string, s: Scenario, target: Target, ctx: RunContext): Promise<ScenarioResult> {
   const t0 = performance.now();
+  const startedAt = new Date().toISOString();
   const members = expectationFor(s, target.profile);
   const set = members.length > 1 ? { expectedAnyOf: members } : {};
   const base = { scenario: s.id, family, title: s.title, requirements: s.requirements, target: target.id, expected: members[0]!, ...set };
@@ -73,7 +76,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   const missing = s.needs.filter((c) => !capabilities.includes(c));
   if (missing.length) {
     const because = `target ${target.id} lacks capability ${missing.join(', ')}`;
-    return { ...base, actual: { verdict: 'UNSUPPORTED', because, evidence: { observations: [], emsLog: [] } }, status: 'skipped', message: because, durationMs: 0, endedBy: 'not-run' };
+    return { ...base, actual: { verdict: 'UNSUPPORTED', because, evidence: { observations: [], emsLog: [] } }, status: 'skipped', message: because, startedAt, durationMs: 0, endedBy: 'not-run' };
   }
 
   const appKey = randomBytes(24).toString('base64url');
@@ -129,6 +132,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     status: judgement.status,
     ...(judgement.message ? { message: judgement.message } : {}),
     ...(judgement.weak ? { weak: { what: judgement.weak, evidence: weakEvidence(ev, s) } } : {}),
+    startedAt,
     durationMs: Math.round(performance.now() - t0),
     ...(decision.evidenceAt !== undefined ? { verdictLatencyMs: round2(decidedAt - decision.evidenceAt) } : {}),
     endedBy,
