@@ -1,5 +1,6 @@
 import { REQUIREMENTS, type RequirementId } from '../scenario/requirements.ts';
 import type { Expectation } from '../scenario/model.ts';
+import { expectationText } from '../scenario/verdict.ts';
 import { caseLine, changeLine, diffSummary, renderDiffLines, type RunDiff } from './diff.ts';
 import { outcomeOf, type Outcome } from './divergences.ts';
 import { suggestedEntry } from './triage.ts';
@@ -118,7 +119,9 @@ export function expectedText(r: ReportedResult): string {
 }
 
 function shortText(e: Expectation): string {
-  return e.outcome === 'connects' ? `connects${e.weak ? ' (weak)' : ''}` : `refuses (${e.class})`;
+  if (e.outcome === 'connects') return `connects${e.weak ? ' (weak)' : ''}`;
+  if (e.outcome === 'refuses') return `refuses (${e.class})`;
+  return expectationText(e);
 }
 
 function runLine(doc: ResultsFile): string {

@@ -6,6 +6,7 @@ import type { Catalogue } from '../pki/catalogue.ts';
 import { Redactor } from '../report/redact.ts';
 import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile, type TargetInfo } from '../report/results.ts';
 import { triage } from '../report/triage.ts';
+import { warningLinesAsKnown } from '../ems/warnings.ts';
 import { DEFAULT_FIPS_POLICY } from './fips-policy.ts';
 import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
@@ -124,7 +125,8 @@ export class ConformanceRun {
         targets: this.targets.map(targetInfo),
         ...(this.opts.shard ? { shard: this.opts.shard } : {}),
         summary: summarise(results),
-        triage: triage(results, this.targets.map((t) => ({ id: t.id, errorMap: t.profile.errorMap }))),
+        // Warning lines are known lines (LSR-WARN evidence): no errorMap entry is missing for them.
+        triage: triage(results, this.targets.map((t) => ({ id: t.id, errorMap: [...t.profile.errorMap, ...warningLinesAsKnown(t.profile)] }))),
       },
       results,
     };
@@ -158,6 +160,7 @@ function targetInfo(t: Target): TargetInfo {
     ...(p.emsVersion ? { emsVersion: p.emsVersion } : {}),
     ...(fipsPolicy ? { fipsPolicy } : {}),
     ...(errorMap.length ? { errorMap } : {}),
+    ...(p.warningMap?.length ? { warningMap: p.warningMap } : {}),
   };
 }
 

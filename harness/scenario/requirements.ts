@@ -28,6 +28,10 @@ export const REQUIREMENTS = {
   'BASE-WEAKKEY': { family: 'baseline', promise: 'A validating EMS refuses an RSA key under 2048 bits.' },
   'BASE-PROTOCOL': { family: 'baseline', promise: 'Only TLS 1.0/1.1 offered (policy; recorded per target profile).' },
   'BASE-SANITY': { family: 'baseline', promise: 'Connects to the sanity endpoint (valid chain, matching host, TLS 1.2 and 1.3).' },
+  'LSR-TLS': { family: 'local-server', promise: '`http_server.ssl: true` serves TLS only, with `certificate` (leaf and intermediates, in order) and `private_key` opened with `passphrase` (clear or encrypted); a wrong passphrase or a key that does not match fails at start-up. `ssl: false` serves plain HTTP.' },
+  'LSR-AUTH': { family: 'local-server', promise: '`http_server.authenticate: true` answers 401 without or with wrong basic credentials and serves the configured `user`/`password` (clear or encrypted); `false` serves anyone.' },
+  'LSR-HOST': { family: 'local-server', promise: '`http_server.host` decides where it listens: `localhost` on the IPv6 loopback, `127.0.0.1` on IPv4 loopback, never on another address unless one is configured.' },
+  'LSR-WARN': { family: 'local-server', promise: 'The EMS logs a warning when `ssl` or `authenticate` is off, when `validate` is off, or when `allow_self_signed` is on.' },
 } as const;
 
 export type RequirementId = keyof typeof REQUIREMENTS;

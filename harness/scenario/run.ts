@@ -3,6 +3,10 @@ import { startEndpoint, type Endpoint } from '../endpoints/start.ts';
 import type { Observation } from '../endpoints/observations.ts';
 import { renderConfig } from '../ems/render.ts';
 import { matchLine } from '../ems/error-map.ts';
+import { askIsConnected } from '../ems/rest-endpoint.ts';
+import { judgeLocalServer } from '../lsr/judge.ts';
+import type { LocalServerEvidence } from '../lsr/probe.ts';
+import { localServerStep } from './local-server-run.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import type { Redactor } from '../report/redact.ts';
 import type { EmsProcess, Target, TargetSession } from './target.ts';
@@ -36,6 +40,8 @@ export interface ScenarioResult {
       exit?: { code: number | null; signal: string | null };
       restConnected?: boolean;
       config?: Record<string, unknown>;
+      /** A local-server scenario: what the harness, as the LSR, saw of the EMS's local server. */
+      localServer?: LocalServerEvidence;
     };
   };
   status: Status;
@@ -88,6 +94,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   const ev: Evidence = { observations: [], lines: [] };
   let outcome: { decision: Decision; decidedAt: number; endedBy: 'evidence' | 'timeout' };
   let restConnected: boolean | undefined;
+  let localServer: LocalServerEvidence | undefined;
   try {
     endpoint = await startEndpoint(s.endpoint, {
       catalogue: ctx.catalogue, appKey, bindAddress: target.bindAddress,
@@ -100,7 +107,12 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     ev.route = routeOf(config, endpoint.port, target);
     ems = await session.start(rendered.json);
     outcome = await awaitVerdict({ platform: endpoint, ems }, ev, target.profile.errorMap, s.hangMs);
-    if (outcome.decision.verdict === 'CONNECTED') restConnected = await checkConnected(ems);
+    if (outcome.decision.verdict === 'CONNECTED') {
+      const { rest } = rendered;
+      const open = session;
+      restConnected = await checkConnected(ems, async () => askIsConnected(await open.dial(rest.host, rest.port), rest));
+      localServer = await localServerStep(s, members, { rest, session, catalogue: ctx.catalogue, ev, profile: target.profile });
+    }
   } catch (e) {
     outcome = { decision: { verdict: 'BROKEN', because: (e as Error).message }, decidedAt: performance.now(), endedBy: 'evidence' };
   } finally {
@@ -110,7 +122,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   }
 
   const { decision, decidedAt, endedBy } = outcome;
-  let judgement = judge(members, decision, ev);
+  let judgement = s.link === 'local-server' ? judgeLocalServer(members, decision, ev, localServer) : judge(members, decision, ev);
   if (judgement.status === 'passed' && restConnected === false) {
     judgement = { status: 'failed', message: 'the platform and the EMS log say connected, but the EMS REST API says isConnected=false' };
   }
@@ -127,6 +139,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
         ...(ev.exit ? { exit: { code: ev.exit.code, signal: ev.exit.signal } } : {}),
         ...(restConnected !== undefined ? { restConnected } : {}),
         ...(config ? { config } : {}),
+        ...(localServer ? { localServer } : {}),
       },
     },
     status: judgement.status,
@@ -135,7 +148,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     startedAt,
     durationMs: Math.round(performance.now() - t0),
     ...(decision.evidenceAt !== undefined ? { verdictLatencyMs: round2(decidedAt - decision.evidenceAt) } : {}),
-    endedBy,
+    endedBy: localServer?.timedOut ? 'timeout' : endedBy,
     ...hitsOf(ev, target),
   };
   return ctx.redactor.value(result);
@@ -168,7 +181,8 @@ function hitsOf(ev: Evidence, target: Target): { errorMapHits?: string[] } {
   return hits.size ? { errorMapHits: [...hits] } : {};
 }
 
-async function checkConnected(ems: EmsProcess): Promise<boolean> {
+/** `ask`: one isConnected request through the LSR client, as the rendered http_server says (harness/ems/rest-endpoint.ts). */
+async function checkConnected(ems: EmsProcess, ask: () => Promise<boolean>): Promise<boolean> {
   let lines = 0;
   let wake: (() => void) | undefined;
   ems.onLine(() => {
@@ -178,7 +192,7 @@ async function checkConnected(ems: EmsProcess): Promise<boolean> {
   const until = performance.now() + REST_RECHECK.forMs;
   for (;;) {
     const seen = lines;
-    if (await ems.isConnected().catch(() => false)) return true;
+    if (await ask().catch(() => false)) return true;
     if (performance.now() >= until) return false;
     // A line that came during the request already counts: no waiting for the next one then.
     if (lines === seen) {

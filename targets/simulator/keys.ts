@@ -14,7 +14,7 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+export const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** Every certificate in the cert_chain file (CERT-CHAIN: the issuer may be anywhere in it). */
 export function loadCaList(path: string): string[] {
@@ -44,7 +44,7 @@ export async function loadClientCredentials(
   if (!keyFile) throw new StartupError('wsems: certificates.client_cert: is set but certificates.key_file is not; the certificate needs its private key');
   const keyFail = (why: string) => new StartupError(`wsems: certificates.key_file: cannot load private key ${keyFile}: ${why}`);
   const isP12 = ['.p12', '.pfx'].includes(extname(keyFile).toLowerCase());
-  const loaded = isP12 ? await loadPkcs12(keyFile, passphrase, keyFail, fips) : { key: loadKey(keyFile, passphrase, keyFail), certs: [] };
+  const loaded = isP12 ? await loadPkcs12(keyFile, passphrase, keyFail, fips) : { key: loadKey(keyFile, passphrase, keyFail, 'certificates.key_passphrase'), certs: [] };
   if (fips) checkFipsKey(loaded.key, keyFile);
   let cert: string;
   if (clientCert) {
@@ -66,7 +66,8 @@ export async function loadClientCredentials(
   return { cert, key };
 }
 
-function loadKey(path: string, passphrase: string | undefined, fail: (why: string) => StartupError): KeyObject {
+/** A PEM or PKCS#8 DER private key, opened with the passphrase of config field `passphraseField` (named in the errors). */
+export function loadKey(path: string, passphrase: string | undefined, fail: (why: string) => StartupError, passphraseField: string): KeyObject {
   const data = readBytes(path, fail);
   const isPem = data.includes('-----BEGIN');
   try {
@@ -74,19 +75,19 @@ function loadKey(path: string, passphrase: string | undefined, fail: (why: strin
       ? createPrivateKey({ key: data, format: 'pem', ...(passphrase ? { passphrase } : {}) })
       : createPrivateKey({ key: data, format: 'der', type: 'pkcs8', ...(passphrase ? { passphrase } : {}) });
   } catch (err) {
-    throw fail(keyError(err, passphrase, isPem ? 'PEM' : 'PKCS#8 DER'));
+    throw fail(keyError(err, passphrase, isPem ? 'PEM' : 'PKCS#8 DER', passphraseField));
   }
 }
 
 /** Node's (OpenSSL's) key errors in words; decryption never prompts, so a wrong passphrase fails at once. */
-function keyError(err: unknown, passphrase: string | undefined, format: string): string {
+function keyError(err: unknown, passphrase: string | undefined, format: string, field: string): string {
   const code = (err as { code?: string }).code ?? '';
   if (code === 'ERR_MISSING_PASSPHRASE' || code === 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED') {
-    return 'the key is encrypted and certificates.key_passphrase is not set';
+    return `the key is encrypted and ${field} is not set`;
   }
-  if (code === 'ERR_OSSL_BAD_DECRYPT') return 'wrong certificates.key_passphrase (bad decrypt)';
+  if (code === 'ERR_OSSL_BAD_DECRYPT') return `wrong ${field} (bad decrypt)`;
   const detail = `not a readable ${format} private key (${errorText(err)})`;
-  return passphrase ? `${detail}; or a wrong certificates.key_passphrase` : detail;
+  return passphrase ? `${detail}; or a wrong ${field}` : detail;
 }
 
 async function loadPkcs12(
@@ -136,7 +137,7 @@ function readBytes(path: string, fail: (why: string) => StartupError): Buffer {
   }
 }
 
-function readText(path: string, fail: (why: string) => StartupError): string {
+export function readText(path: string, fail: (why: string) => StartupError): string {
   return readBytes(path, fail).toString('utf8');
 }
 

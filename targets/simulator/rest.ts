@@ -2,8 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Settings } from './startup.ts';
+import type { TlsPolicy } from './tls-policy.ts';
 
-// The EMS's local REST server: the one resource the harness reads, isConnected (EMS-FACTS.md).
+// The EMS's local REST server: the one resource the harness reads, isConnected (EMS-FACTS.md),
+// over TLS and behind basic authentication when http_server says so (http-server.ts loads both).
 
 const IS_CONNECTED = '/Thingworx/Things/LocalEms/Properties/isConnected';
 
@@ -12,12 +14,20 @@ export function bindHost(host: string): string {
   return host === 'localhost' ? '::1' : host;
 }
 
-/** Starts listening; rejects with the listen error (EADDRINUSE …) so the caller can say which address. */
-export function startRest(settings: Settings, isConnected: () => boolean): Promise<Server> {
+/**
+ * Starts listening; rejects with the listen error (EADDRINUSE …) so the caller can say which address.
+ * Its TLS is the build's own library: the versions (and, for axTLS, the fixed suites) of its policy.
+ */
+export function startRest(settings: Settings, policy: TlsPolicy, isConnected: () => boolean): Promise<Server> {
   const http = settings.config.http_server;
   const handler = (req: IncomingMessage, res: ServerResponse) => answer(req, res, settings, isConnected);
-  const server = settings.httpTls
-    ? createHttpsServer({ cert: settings.httpTls.cert, key: settings.httpTls.key, passphrase: settings.httpTls.passphrase }, handler)
+  const tls = settings.http.tls;
+  const server = tls
+    ? createHttpsServer({
+      cert: tls.cert, key: tls.key, minVersion: policy.minVersion,
+      ...(policy.maxVersion ? { maxVersion: policy.maxVersion } : {}),
+      ...(policy.honoursCipherSuite ? {} : { ciphers: policy.cipherList(settings.config.certificates) }),
+    }, handler)
     : createHttpServer(handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -29,8 +39,8 @@ export function startRest(settings: Settings, isConnected: () => boolean): Promi
 }
 
 function answer(req: IncomingMessage, res: ServerResponse, settings: Settings, isConnected: () => boolean): void {
-  const http = settings.config.http_server;
-  if (http.authenticate && !authorized(req, http.user ?? '', settings.httpPassword ?? '')) {
+  const basic = settings.http.basic;
+  if (basic && !authorized(req, basic.user, basic.password)) {
     res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="EMS"' }).end();
     return;
   }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { ConfigError, readConfigText, type Certificates, type EmsConfig } from './config.ts';
-import { errorText, filePath, loadCaList, loadCaListAsSdk, loadClientCredentials, loadPemCredentialsAsSdk, StartupError } from './keys.ts';
+import { errorText, loadCaList, loadCaListAsSdk, loadClientCredentials, loadPemCredentialsAsSdk, StartupError } from './keys.ts';
+import { loadHttpServer, type HttpServerSettings } from './http-server.ts';
 import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
 import { opensslText } from './openssl-text.ts';
 import { fipsViolation } from './fips.ts';
@@ -18,12 +19,13 @@ export interface Settings {
   policy: TlsPolicy;
   /** Clear secrets (decrypted if config.json held `wsems -encrypt` output). Never logged. */
   appKey: string;
-  httpPassword: string | undefined;
+  /** key_passphrase, http_server.passphrase and http_server.password in clear, for the logger to mask. */
+  otherSecrets: string[];
   /** The cert_chain file's certificates; [] when none is configured. */
   ca: string[];
   client: ClientCredentials | undefined;
-  /** http_server TLS material when `http_server.ssl` is true. */
-  httpTls: { cert: Buffer; key: Buffer; passphrase: string | undefined } | undefined;
+  /** The local server's TLS material and basic-auth credentials, as http_server asks. */
+  http: HttpServerSettings;
 }
 
 export async function prepare(configFile: string, flavour: Flavour, profile: SdkProfile): Promise<Settings> {
@@ -32,6 +34,7 @@ export async function prepare(configFile: string, flavour: Flavour, profile: Sdk
   const appKey = reveal('appKey', config.appKey) as string;
   const passphrase = reveal('certificates.key_passphrase', config.certificates.key_passphrase);
   const httpPassword = reveal('http_server.password', config.http_server.password);
+  const httpPassphrase = reveal('http_server.passphrase', config.http_server.passphrase);
 
   if (config.fips.enabled && !profile.fipsModule) {
     // twApi_EnableFipsMode logs nothing of its own (EMS-FACTS); a wsems built on it says what it got, and stops.
@@ -59,7 +62,9 @@ export async function prepare(configFile: string, flavour: Flavour, profile: Sdk
     ? loadPemCredentialsAsSdk(certs.client_cert || undefined, certs.key_file || undefined, passphrase)
     : await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase, policy.fips);
   checkCipherList(certs, policy, profile);
-  return { configFile, config, policy, appKey, httpPassword, ca, client, httpTls: httpTls(config, configFile) };
+  const http = loadHttpServer(config, configFile, { passphrase: httpPassphrase, password: httpPassword });
+  const otherSecrets = [passphrase, httpPassphrase, httpPassword].filter((x): x is string => !!x);
+  return { configFile, config, policy, appKey, otherSecrets, ca, client, http };
 }
 
 /**
@@ -124,27 +129,4 @@ function secretReader(configFile: string): (field: string, value: string | undef
       throw new StartupError(`wsems: configuration error: ${configFile}: ${field}: encrypted value cannot be decrypted with key file ${path}: ${errorText(err)}`);
     }
   };
-}
-
-function httpTls(config: EmsConfig, configFile: string): Settings['httpTls'] {
-  const http = config.http_server;
-  if (http.ssl !== true) return undefined;
-  if (!http.certificate || !http.private_key) {
-    throw new StartupError(`wsems: configuration error: ${configFile}: http_server: ssl is true but certificate / private_key are not set`);
-  }
-  const read = (field: string, path: string) => {
-    try {
-      return readFileSync(filePath(path));
-    } catch (err) {
-      throw new StartupError(`wsems: configuration error: ${configFile}: http_server.${field}: cannot read ${path}: ${errorText(err)}`);
-    }
-  };
-  const passphrase = secretReader(configFile)('http_server.passphrase', http.passphrase);
-  const material = { cert: read('certificate', http.certificate), key: read('private_key', http.private_key), passphrase };
-  try {
-    createSecureContext(material);
-  } catch (err) {
-    throw new StartupError(`wsems: configuration error: ${configFile}: http_server: certificate / private_key unusable: ${opensslText(err)}`);
-  }
-  return material;
 }

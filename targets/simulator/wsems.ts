@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { Connector } from './connect.ts';
 import { errorText, StartupError } from './keys.ts';
 import { Logger } from './log.ts';
+import { insecureSettingWarnings } from './http-server.ts';
 import { bindHost, startRest } from './rest.ts';
 import { encryptSecret, keyFilePath, loadOrCreateKey } from './secrets.ts';
 import { isProfileName, PROFILES, type SdkProfile } from './profile.ts';
@@ -86,7 +87,7 @@ async function run(configFile: string): Promise<never> {
     log.fatal(err.message);
     process.exit(EXIT.startup);
   }
-  for (const secret of [settings.appKey, settings.httpPassword]) if (secret) log.addSecret(secret);
+  for (const secret of [settings.appKey, ...settings.otherSecrets]) log.addSecret(secret);
   log.setLevel(settings.config.logger.level);
   const { policy } = settings;
   const played = profile.name === 'default' ? '' : `, profile ${profile.name}`;
@@ -97,12 +98,13 @@ async function run(configFile: string): Promise<never> {
     log.debug(`certificates.cipher_suite ignored: this build offers its fixed suites ${policy.cipherList(settings.config.certificates)}`);
   }
   log.debug('appKey: present'); // its value is never logged
+  for (const warning of insecureSettingWarnings(settings.config)) log.warn(warning);
 
   const activeConnector = new Connector(settings, policy, log, profile);
   connector = activeConnector;
   const http = settings.config.http_server;
   try {
-    rest = await startRest(settings, () => activeConnector.connected);
+    rest = await startRest(settings, policy, () => activeConnector.connected);
   } catch (err) {
     log.fatal(`wsems: http_server cannot listen on ${bindHost(http.host)}:${http.port}: ${errorText(err)}`);
     process.exit(EXIT.restPort);
