@@ -18,7 +18,7 @@ const AUTH = { authenticate: true, user: 'lsr', password: { secret: 'lsr-passwor
 /** The settings the EMS warns about all off: TLS, authentication, a validating platform link. */
 const SECURE = { certificates: VALIDATING, http_server: { ...TLS, ...AUTH } };
 const REJECTS = { outcome: 'rejects-unauthenticated' as const };
-/** A file the EMS cannot open is a start-up error; which class the build names it is its own. */
+/** A file the EMS cannot open or use is a start-up error; which class the build names it is its own. */
 const CANNOT_OPEN = { anyOf: [{ outcome: 'refuses-to-start' as const, class: 'key-load-error' as const }, { outcome: 'refuses-to-start' as const, class: 'config-error' as const }] };
 
 export default family('local-server', { link: 'local-server' }, [
@@ -84,6 +84,13 @@ export default family('local-server', { link: 'local-server' }, [
     title: 'A private_key file that does not exist: refuses to start (key-load or configuration error)',
     requirements: ['LSR-TLS'],
     ems: { certificates: VALIDATING, http_server: { ...TLS, private_key: { missing: 'local-server.key' } } },
+    expect: CANNOT_OPEN,
+  },
+  {
+    id: 'lsr.tls.intermediate-first',
+    title: 'A certificate file with the intermediate before the leaf: refuses to start (the key does not match its first certificate)',
+    requirements: ['LSR-TLS'],
+    ems: { certificates: VALIDATING, http_server: { ...TLS, certificate: { file: 'local-server-chain-intermediate-first.pem' } } },
     expect: CANNOT_OPEN,
   },
   {

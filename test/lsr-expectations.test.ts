@@ -9,7 +9,7 @@ import { judgeLocalServer } from '../harness/lsr/judge.ts';
 import { probeLocalServer } from '../harness/lsr/probe.ts';
 import { loadCatalogue } from '../harness/pki/build.ts';
 import type { Catalogue } from '../harness/pki/catalogue.ts';
-import { family, membersOf, partsOf, type ExpectationSpec } from '../harness/scenario/model.ts';
+import { family, membersOf, partsOf, type ScenarioInput } from '../harness/scenario/model.ts';
 import { DialRefused, InfrastructureError, type TargetSession } from '../harness/scenario/target.ts';
 import type { Decision } from '../harness/scenario/verdict.ts';
 
@@ -104,7 +104,7 @@ describe('local-server expectations against real servers, right and defective', 
     return restEndpointOf({ host: host === '::' ? '::1' : host, port, ssl: o.tls, authenticate: o.auth }, { user: USER, password: PASSWORD });
   }
 
-  async function judged(expect: ExpectationSpec, rest: RestEndpoint, lines: string[] = []) {
+  async function judged(expect: ScenarioInput['expect'], rest: RestEndpoint, lines: string[] = []) {
     const [s] = family('t', { link: 'local-server' }, [{ id: 't', title: 't', requirements: ['LSR-TLS'], expect }]).scenarios;
     assert.ok(s, 'a valid scenario');
     const members = membersOf(s.expect);
@@ -112,7 +112,7 @@ describe('local-server expectations against real servers, right and defective', 
     return { lsr, j: judgeLocalServer(members, connected, { observations: [], lines: [] }, lsr) };
   }
 
-  const SERVES_TLS = { outcome: 'serves-tls', chain: ['leaf-local-server', 'local-server-ca'] } as const;
+  const SERVES_TLS = { outcome: 'serves-tls' as const, chain: ['leaf-local-server', 'local-server-ca'] };
 
   it('serves-tls: holds for the chain in order; fails a leaf alone and a chain out of order as the wrong chain', async () => {
     const good = await judged(SERVES_TLS, await server({ tls: true, auth: false }));
