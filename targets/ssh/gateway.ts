@@ -412,7 +412,7 @@ export abstract class GatewayTarget implements Target {
   }
 }
 
-class GatewaySession implements TargetSession {
+export class GatewaySession implements TargetSession {
   #ems?: RemoteEms;
   #tunnels: Array<() => Promise<void>> = [];
 
