@@ -266,6 +266,7 @@ function evidenceHtml(r: ReportedResult): string {
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 <details${open}><summary>endpoint observations (${ev.observations.length})</summary><pre>${h(ev.observations.map((x) => JSON.stringify(x)).join('\n') || '(none)')}</pre></details>
 <details${open}><summary>EMS log excerpt (${ev.emsLog.length} lines)</summary><pre>${h(ev.emsLog.join('\n') || '(no output)')}</pre></details>
+${ev.localServer ? `<details${open}><summary>local server, as the LSR saw it (${h(ev.localServer.route)})</summary><pre>${h(JSON.stringify(ev.localServer, null, 2))}</pre></details>` : ''}
 ${ev.config ? `<details><summary>config.json (redacted)</summary><pre>${h(JSON.stringify(ev.config, null, 2))}</pre></details>` : ''}
 </article>`;
 }
