@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { connect } from 'node:net';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { askIsConnected, restEndpointOf } from '../harness/ems/rest-endpoint.ts';
 import { judgeLocalServer } from '../harness/lsr/judge.ts';
 import { probeLocalServer } from '../harness/lsr/probe.ts';
@@ -14,6 +14,7 @@ import { GatewaySession, type GatewayConfig, type GatewayTarget, type Launcher }
 import type { Journal } from '../targets/ssh/journal.ts';
 import { SshLinuxTarget } from '../targets/ssh/linux.ts';
 import { SshWindowsTarget } from '../targets/ssh/windows.ts';
+import { asChannel } from './stream-channel.ts';
 
 // On a gateway the EMS's local server listens on the gateway's own loopback; the LSR client
 // reaches it through a direct-tcpip forward (ssh2 forwardOut) on the run's SSH connection, Linux
@@ -43,25 +44,7 @@ function fakeConnection(targetId: string, forwarded: string[]): SshConnection {
       const socket = connect({ host, port });
       socket.once('error', (e: NodeJS.ErrnoException) =>
         reject(new InfrastructureError(`${targetId}: cannot open a connection to ${host}:${port} on the gateway: (SSH) Channel open failure: ${e.code === 'ECONNREFUSED' ? 'Connection refused' : e.message}`)));
-      socket.once('connect', () => {
-        const channel = new Duplex({
-          read() {},
-          write(chunk, _e, done) {
-            socket.write(chunk, done);
-          },
-          final(done) {
-            socket.end();
-            done();
-          },
-          destroy(err, done) {
-            socket.destroy();
-            done(err);
-          },
-        });
-        socket.on('data', (d: Buffer) => channel.push(d));
-        socket.on('end', () => channel.push(null));
-        resolve(channel);
-      });
+      socket.once('connect', () => resolve(asChannel(socket)));
     }),
   } as unknown as SshConnection;
 }

@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server } from 'node:https';
 import { connect, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import { httpGet, tlsHandshake } from '../harness/lsr/client.ts';
 import { expandLabel } from '../harness/lsr/served-chain.ts';
 import { loadCatalogue } from '../harness/pki/build.ts';
 import type { Catalogue } from '../harness/pki/catalogue.ts';
+import { asChannel } from './stream-channel.ts';
 
 // The LSR client against real Node TLS servers: the chain exactly as served (order included,
 // TLS 1.2 in clear and TLS 1.3 decrypted with the keylog's handshake secret), its validation
@@ -27,27 +27,6 @@ function dial(port: number): Promise<Socket> {
     const s = connect({ host: '127.0.0.1', port });
     s.once('connect', () => resolve(s)).once('error', reject);
   });
-}
-
-/** A socket behind a plain Duplex that is not a net.Socket, as an ssh2 channel is. */
-function notASocket(s: Socket): Duplex {
-  const d = new Duplex({
-    read() {},
-    write(chunk, _e, done) {
-      s.write(chunk, done);
-    },
-    final(done) {
-      s.end();
-      done();
-    },
-    destroy(err, done) {
-      s.destroy();
-      done(err);
-    },
-  });
-  s.on('data', (x: Buffer) => d.push(x));
-  s.on('end', () => d.push(null));
-  return d;
 }
 
 describe('the LSR client', function () {
@@ -137,7 +116,7 @@ describe('the LSR client', function () {
   it('speaks HTTP over TLS with basic credentials, over a stream that is no socket too; a plain request to the TLS port gets no answer', async () => {
     const { server, port } = await tlsServer(leaf + intermediate, key, 'TLSv1.3');
     try {
-      const { socket } = await tlsHandshake(notASocket(await dial(port)), { ca: [root], identity: 'localhost', timeoutMs: 5000 });
+      const { socket } = await tlsHandshake(asChannel(await dial(port)), { ca: [root], identity: 'localhost', timeoutMs: 5000 });
       const a = await httpGet(socket!, { path: '/x', host: '::1', port, auth: { user: 'lsr', password: 'pw' }, timeoutMs: 5000 });
       assert.deepEqual(a, { status: 200, body: `auth=Basic ${Buffer.from('lsr:pw').toString('base64')} host=[::1]:${port}` });
       const plain = await httpGet(await dial(port), { path: '/x', host: '127.0.0.1', port, timeoutMs: 5000 });

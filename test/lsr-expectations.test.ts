@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { restEndpointOf, type RestEndpoint } from '../harness/ems/rest-endpoint.ts';
 import { judgeLocalServer } from '../harness/lsr/judge.ts';
 import { probeLocalServer } from '../harness/lsr/probe.ts';
@@ -12,6 +11,7 @@ import type { Catalogue } from '../harness/pki/catalogue.ts';
 import { family, membersOf, partsOf, type ScenarioInput } from '../harness/scenario/model.ts';
 import { DialRefused, InfrastructureError, type TargetSession } from '../harness/scenario/target.ts';
 import type { Decision } from '../harness/scenario/verdict.ts';
+import { asChannel } from './stream-channel.ts';
 
 // Each local-server expectation against real servers that get it right and servers with one
 // defect each (a leaf without its intermediate, the chain out of order, a password not checked,
@@ -49,29 +49,6 @@ function isConnectedAnswer(authOn: boolean, checkPassword: boolean) {
   };
 }
 
-/** The socket as a stream that first gives back what was already read from it. */
-function replay(socket: Socket, first: Buffer): Duplex {
-  const d = new Duplex({
-    read() {},
-    write(chunk, _e, done) {
-      socket.write(chunk, done);
-    },
-    final(done) {
-      socket.end();
-      done();
-    },
-    destroy(err, done) {
-      socket.destroy();
-      done(err);
-    },
-  });
-  d.push(first);
-  socket.on('data', (x: Buffer) => d.push(x));
-  socket.on('end', () => d.push(null));
-  socket.on('error', () => d.destroy());
-  return d;
-}
-
 describe('local-server expectations against real servers, right and defective', function () {
   this.timeout(60_000);
   let catalogue: Catalogue;
@@ -95,7 +72,7 @@ describe('local-server expectations against real servers, right and defective', 
     const front = createNetServer((socket) => socket.once('data', (first: Buffer) => {
       const to = first[0] === 0x16 ? (o.tls ? https : undefined) : (!o.tls || o.plainToo ? http : undefined);
       if (!to) return void socket.destroy();
-      to.emit('connection', replay(socket, first));
+      to.emit('connection', asChannel(socket, first));
     }));
     servers.push(front, https, http);
     const host = o.host ?? '127.0.0.1';

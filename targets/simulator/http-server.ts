@@ -1,7 +1,6 @@
-import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import type { EmsConfig } from './config.ts';
-import { errorText, filePath, loadKey, PEM_CERT, readText, StartupError } from './keys.ts';
+import { loadKey, loadPemCertificates, StartupError } from './keys.ts';
 import { opensslText } from './openssl-text.ts';
 
 // The EMS's local HTTP server as the vendor documents http_server (EMS-FACTS.md "The EMS's local
@@ -38,18 +37,9 @@ export function loadHttpServer(config: EmsConfig, configFile: string, clear: { p
 }
 
 function loadTls(certificate: string, privateKey: string, passphrase: string | undefined): NonNullable<HttpServerSettings['tls']> {
-  const certFail = (why: string) => new StartupError(`wsems: http_server.certificate: cannot load certificate ${certificate}: ${why}`);
-  const pems = readText(certificate, certFail).match(PEM_CERT) ?? [];
-  if (pems.length === 0) throw certFail('no PEM certificate in the file');
-  for (const [i, pem] of pems.entries()) {
-    try {
-      new X509Certificate(pem);
-    } catch (err) {
-      throw certFail(`certificate #${i + 1} does not parse (${errorText(err)})`);
-    }
-  }
+  const pems = loadPemCertificates(certificate, (why) => new StartupError(`wsems: http_server.certificate: cannot load certificate ${certificate}: ${why}`));
   const keyFail = (why: string) => new StartupError(`wsems: http_server.private_key: cannot load private key ${privateKey}: ${why}`);
-  const key = loadKey(filePath(privateKey), passphrase, keyFail, 'http_server.passphrase').export({ type: 'pkcs8', format: 'pem' }).toString();
+  const key = loadKey(privateKey, passphrase, keyFail, 'http_server.passphrase').export({ type: 'pkcs8', format: 'pem' }).toString();
   const cert = pems.join('\n');
   try {
     createSecureContext({ cert, key }); // SSL_CTX_check_private_key: the key must belong to the first certificate

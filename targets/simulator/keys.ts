@@ -14,11 +14,15 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-export const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 /** Every certificate in the cert_chain file (CERT-CHAIN: the issuer may be anywhere in it). */
 export function loadCaList(path: string): string[] {
-  const fail = (why: string) => new StartupError(`wsems: certificates.cert_chain: cannot load CA list ${path}: ${why}`);
+  return loadPemCertificates(path, (why) => new StartupError(`wsems: certificates.cert_chain: cannot load CA list ${path}: ${why}`));
+}
+
+/** The PEM certificates of a file, in file order, each checked to parse; none at all is an error too. */
+export function loadPemCertificates(path: string, fail: (why: string) => StartupError): string[] {
   const pems = readText(path, fail).match(PEM_CERT) ?? [];
   if (pems.length === 0) throw fail('no PEM certificate in the file');
   for (const [i, pem] of pems.entries()) {
@@ -137,7 +141,7 @@ function readBytes(path: string, fail: (why: string) => StartupError): Buffer {
   }
 }
 
-export function readText(path: string, fail: (why: string) => StartupError): string {
+function readText(path: string, fail: (why: string) => StartupError): string {
   return readBytes(path, fail).toString('utf8');
 }
 
