@@ -8,7 +8,8 @@ import { levelOf } from './log-shape.ts';
 // inventory `warningMap` names its build's lines and is tried first; this default map only knows
 // the vendor's wording on WARN-level lines (docs/target-profiles.md "Warning maps").
 
-const WARN = String.raw`^\[WARN\s*\].*`;
+/** A WARN-level line, as logged or as a result's excerpt shows it (`+12ms ` first). */
+const WARN = String.raw`^(?:\+\d+ms )?\[WARN\s*\].*`;
 
 /** First match wins: the narrower wordings (validation, self-signed) before "SSL … disabled". */
 export const DEFAULT_WARNING_MAP: WarningEntry[] = [
