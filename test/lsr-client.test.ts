@@ -126,11 +126,12 @@ describe('the LSR client', function () {
     }
   });
 
-  it('reports a TLS handshake with a server that speaks none as failed, at once', async () => {
+  it('reports a TLS handshake with a server that speaks none as failed, at once; plain HTTP over a stream that is no socket works', async () => {
     const plain = (await import('node:http')).createServer((_q, r) => r.end('plain'));
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
     const port = (plain.address() as { port: number }).port;
     try {
+      assert.deepEqual(await httpGet(asChannel(await dial(port)), { path: '/', host: '127.0.0.1', port, timeoutMs: 5000 }), { status: 200, body: 'plain' });
       const t0 = performance.now();
       const { socket, evidence } = await tlsHandshake(await dial(port), { ca: [root], identity: 'localhost', timeoutMs: 5000 });
       assert.equal(socket, undefined);
