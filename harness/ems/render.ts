@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Catalogue } from '../pki/catalogue.ts';
 import { parseConfigText } from './config.ts';
+import { checkEncryption, type EncryptionRecord } from './encryption-strength.ts';
+import type { ScenarioSecret, SecretKind } from './secret-leaks.ts';
 import type { Redactor } from '../report/redact.ts';
 import { deepMerge, type FileRef, type Scenario, type SecretRef } from '../scenario/model.ts';
 import type { PathStyle, Target, TargetSession } from '../scenario/target.ts';
@@ -23,6 +25,16 @@ export interface RenderInput {
 export interface Rendered {
   config: Record<string, unknown>;
   json: string;
+  /** The scenario's clear secrets: SECRET-NOLOG searches everything the EMS writes for them. */
+  secrets: ScenarioSecret[];
+  /** Each `-encrypt` the rendering asked the target for, strength-checked (SECRET-ENCRYPT). */
+  encryptions: EncryptionRecord[];
+}
+
+/** What rendering one config collects on the way: the secrets handed over, the encryptions asked for. */
+interface Collected {
+  secrets: ScenarioSecret[];
+  encryptions: EncryptionRecord[];
 }
 
 /** Generous retry interval: a verdict never waits for a retry, it is decided at the first refusal. */
@@ -33,16 +45,16 @@ export async function renderConfig(input: RenderInput): Promise<Rendered> {
   const style = scenario.paths ?? target.pathStyle;
   const where = (field: string) => `scenario ${scenario.id}: ems.certificates.${field}`;
 
-  let appKey = input.appKey;
-  if (scenario.appKey === 'encrypted') appKey = await session.encrypt(appKey);
-  redactor.add(input.appKey, appKey);
+  const collected: Collected = { secrets: [{ kind: 'app key', value: input.appKey, random: true }], encryptions: [] };
+  redactor.add(input.appKey);
+  const appKey = scenario.appKey === 'encrypted' ? await encrypted('app key', input.appKey, input, collected) : input.appKey;
 
   const certificates: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(scenario.ems.certificates ?? {})) {
     if (field === 'cert_chain' || field === 'client_cert' || field === 'key_file') {
       certificates[field] = formatPath(await placeFile(value as FileRef, input, where(field)), style);
     } else if (field === 'key_passphrase') {
-      certificates[field] = await secretValue(value as SecretRef, input, where(field));
+      certificates[field] = await secretValue(value as SecretRef, 'key passphrase', input, collected, where(field));
     } else {
       certificates[field] = value;
     }
@@ -64,10 +76,32 @@ export async function renderConfig(input: RenderInput): Promise<Rendered> {
     ...(scenario.ems.fips ? { fips: scenario.ems.fips } : {}),
   };
   const config = deepMerge(base, scenario.ems.extra ?? {});
+  collected.secrets.push(...httpServerSecrets(scenario));
   const json = JSON.stringify(config, null, 2) + '\n';
   // A scenario whose overrides do not fit config.json is a harness defect, not an EMS refusal.
   parseConfigText(json, `scenario ${scenario.id}: rendered config.json`);
-  return { config, json };
+  return { config, json, ...collected };
+}
+
+/** Clear secrets a scenario writes into `http_server` itself (ems.extra): searched for like the others. */
+function httpServerSecrets(scenario: Scenario): ScenarioSecret[] {
+  const http = scenario.ems.extra?.['http_server'] as Record<string, unknown> | undefined;
+  return ([['password', 'http_server password'], ['passphrase', 'http_server passphrase']] as const).flatMap(([field, kind]) => {
+    const value = http?.[field];
+    return typeof value === 'string' && value ? [{ kind, value, random: false }] : [];
+  });
+}
+
+/**
+ * The target's own `-encrypt` output for a secret, asked for twice: the first goes into config.json,
+ * both are redacted, and the pair is strength-checked and recorded (deterministic or not).
+ */
+async function encrypted(kind: SecretKind, clear: string, input: RenderInput, collected: Collected): Promise<string> {
+  const first = await input.session.encrypt(clear);
+  const second = await input.session.encrypt(clear);
+  input.redactor.add(first, second);
+  collected.encryptions.push(checkEncryption(kind, clear, first, second));
+  return first;
 }
 
 /** A native target path in the form config.json should use (CERT-PATHS). */
@@ -94,7 +128,7 @@ async function placeFile(ref: FileRef, input: RenderInput, where: string): Promi
   return session.putFile(basename(path), await readFile(path), { secret });
 }
 
-async function secretValue(ref: SecretRef, input: RenderInput, where: string): Promise<string> {
+async function secretValue(ref: SecretRef, kind: SecretKind, input: RenderInput, collected: Collected, where: string): Promise<string> {
   let value: string;
   if ('secret' in ref) {
     const s = input.catalogue.secrets[ref.secret];
@@ -104,8 +138,7 @@ async function secretValue(ref: SecretRef, input: RenderInput, where: string): P
   } else {
     value = ref.literal;
   }
-  if (!ref.encrypt) return value;
-  const encrypted = await input.session.encrypt(value);
-  if ('secret' in ref) input.redactor.add(encrypted);
-  return encrypted;
+  // A catalogue secret is random bytes; a literal (a deliberately wrong passphrase) is searched for whole.
+  collected.secrets.push({ kind, value, random: 'secret' in ref });
+  return ref.encrypt ? encrypted(kind, value, input, collected) : value;
 }
