@@ -25,6 +25,8 @@ export interface RunOptions {
   inventory: string;
   /** Only scenarios whose id starts with one of these (the sanity scenario always runs); a prefix that matches nothing is an error. */
   scenarios?: string[];
+  /** Only the cases this accepts (the sanity scenario always runs): a run that asks each target something else (the mutation test). */
+  select?: (scenarioId: string, targetId: string) => boolean;
   /** Only this part of the cases (the sanity scenario runs in every shard), balanced by `durations` (ms per caseKey) when given. */
   shard?: Shard;
   durations?: ReadonlyMap<string, number>;
@@ -59,7 +61,7 @@ export class ConformanceRun {
         ...family.scenarios.map((scenario) => ({ family, scenario, target })),
         ...family.invalid.map((inv) => ({ family, scenario: { id: inv.id, invalid: inv.error }, target })),
       ]),
-    ).filter((c) => selected(c.scenario.id, opts.scenarios));
+    ).filter((c) => selected(c.scenario.id, opts.scenarios) && (c.scenario.id === SANITY_ID || (opts.select?.(c.scenario.id, c.target.id) ?? true)));
     this.cases = opts.shard
       ? shardCases(all, opts.shard, (c) => caseKey(c.scenario.id, c.target.id), (c) => c.scenario.id === SANITY_ID, opts.durations)
       : all;
