@@ -48,14 +48,14 @@ const SEVERITY: CellOutcome[] = ['failed', 'broken', 'known', 'weak', 'passed', 
 
 export function buildMatrix(doc: ResultsFile): Matrix {
   const targets = doc.run.targets;
-  const cell = (results: ReportedResult[]): MatrixCell => ({
-    outcome: SEVERITY.find((o) => results.some((r) => outcomeOf(r) === o)) ?? 'untested',
+  const cell = (id: RequirementId | null, results: ReportedResult[]): MatrixCell => ({
+    outcome: SEVERITY.find((o) => results.some((r) => outcomeIn(r, id) === o)) ?? 'untested',
     results,
   });
   const rowOf = (id: RequirementId | null, promise: string, has: (r: ReportedResult) => boolean): MatrixRow => ({
     id,
     promise,
-    cells: targets.map((t) => cell(doc.results.filter((r) => r.target === t.id && has(r)))),
+    cells: targets.map((t) => cell(id, doc.results.filter((r) => r.target === t.id && has(r)))),
   });
 
   const families = new Map<string, MatrixRow[]>();
@@ -78,6 +78,16 @@ export function buildMatrix(doc: ResultsFile): Matrix {
     return { target, hold: cells.passed, tested, untested: cells.skipped + cells.untested, cells, results };
   });
   return { targets, families: out, summaries };
+}
+
+/**
+ * A result's outcome in one requirement's row: a scenario that failed only a check every scenario
+ * gets (SECRET-NOLOG, SECRET-ENCRYPT's strength) fails in that check's row; in the rows of its own
+ * requirements it counts as its expectation came out.
+ */
+function outcomeIn(r: ReportedResult, id: RequirementId | null): Outcome {
+  if (!r.checks || !id || r.checks.failed.includes(id)) return outcomeOf(r);
+  return outcomeOf({ ...r, status: r.checks.expectationStatus });
 }
 
 /** The id of a result's evidence in matrix.html (JUnit and Markdown link to it too). */

@@ -56,6 +56,12 @@ export interface ScenarioResult {
   errorMapHits?: string[];
   /** The EMS ran with a test-only defect (mutation testing): this result is no conformance verdict. */
   injectedDefect?: string;
+  /**
+   * Set when a check every scenario gets failed (SECRET-NOLOG, SECRET-ENCRYPT's strength): which
+   * requirements it failed, and the status the scenario's own expectation had. The sanity gate and the
+   * matrix rows of the scenario's own requirements go by that status.
+   */
+  checks?: { failed: RequirementId[]; expectationStatus: Status };
 }
 
 export interface RunContext {
@@ -121,6 +127,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   }
   // Every line the EMS wrote is in by now (it has stopped): the secret checks see all of it.
   const secrets = checkSecrets(rendered?.secrets ?? [], rendered?.encryptions ?? [], ev.lines);
+  const checks = secrets.failures.length ? { failed: [...new Set(secrets.failures.map((f) => f.requirement))], expectationStatus: judgement.status } : undefined;
   judgement = withSecretFailures(judgement, secrets.failures);
   const defect = injectedDefect(ev.lines);
   const config = rendered?.config;
@@ -150,6 +157,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     endedBy,
     ...hitsOf(ev, target),
     ...(defect ? { injectedDefect: defect } : {}),
+    ...(checks ? { checks } : {}),
   };
   return ctx.redactor.value(result);
 }

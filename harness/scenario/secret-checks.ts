@@ -34,13 +34,16 @@ export function checkSecrets(secrets: readonly ScenarioSecret[], encryptions: re
   return { evidence: { searched, lines: lines.length, leaks, encryptions: [...encryptions] }, failures };
 }
 
-/** The scenario's judgement with the secret checks' failures folded in: failed, each named by its requirement first. */
+/**
+ * The scenario's judgement with the secret checks' failures folded in: failed, each named by its
+ * requirement first. Which member of an expectation set held, and weak crypto accepted, stay recorded.
+ */
 export function withSecretFailures(j: Judgement, failures: readonly SecretFailure[]): Judgement {
   if (failures.length === 0) return j;
   const shown = failures.slice(0, 3).map((f) => `${f.requirement}: ${f.text}`);
   if (failures.length > 3) shown.push(`and ${failures.length - 3} more (evidence.secrets)`);
   const own = j.status === 'passed' ? [] : [`also: ${j.message ?? j.status}`];
-  return { status: 'failed', message: [...shown, ...own].join('; ') };
+  return { ...j, status: 'failed', message: [...shown, ...own].join('; ') };
 }
 
 /** The result's requirements with those a secret check failed on added (the matrix then shows the failure in their row). */

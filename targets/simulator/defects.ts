@@ -89,14 +89,13 @@ export const DEFECTS = {
   'cipher-list-error-ignored': "SSL_CTX_set_cipher_list's failure is ignored: an unusable list leaves the default",
   'cipher-list-appended': 'cipher_suite is appended to the recommended list instead of replacing it',
   'cipher-list-first-item': 'only the first item of cipher_suite (up to the first colon) is used',
-  'kedh-dropped': 'the cipher list builder drops the "!" exclusions of cipher_suite',
   // CIPHER-RECOMMENDED
   'recommended-default-all': 'the default cipher list is ALL (as OpenSSL 1.0.2 applies it: no security level)',
   // CIPHER-AXTLS
   'axtls-honours-cipher-suite': 'the axTLS build parses and applies cipher_suite',
   'axtls-unparsable-fatal': 'the axTLS build parses cipher_suite and refuses to start on one OpenSSL cannot use',
   // JAVA7-EDH
-  'seclevel-zero': 'the EMS lowers OpenSSL\'s security level to 0 for old platforms: 768-bit DH is accepted',
+  'kedh-dropped': 'the cipher list builder drops the "!" exclusions of cipher_suite (so !kEDH never reaches OpenSSL)',
   // FIPS-SWITCH
   'fips-ignored': 'fips.enabled is ignored',
   'fips-always-on': 'FIPS mode is on whatever fips.enabled says',
@@ -124,9 +123,9 @@ export const DEFECTS = {
   'pathlen-ignored': 'pathLenConstraint is not enforced',
   'pathlen-off-by-one': 'pathLenConstraint 0 is taken to forbid even the leaf',
   'v1-ca-accepted': 'a version 1 certificate is taken for a CA',
-  'weak-signature-accepted': 'SHA-1 and MD5 signatures are accepted',
+  'weak-signature-accepted': 'the verify callback forgives X509_V_ERR_CA_MD_TOO_WEAK: SHA-1 and MD5 signatures are accepted',
   'weak-key-accepted': 'RSA keys of 1024 bits are accepted',
-  'legacy-tls-accepted': 'TLS 1.0 and 1.1 handshakes with MD5+SHA-1 signatures are completed',
+  'seclevel-zero': "the EMS lowers OpenSSL's security level to 0 for old platforms: SHA-1, RSA-1024 and TLS 1.0 accepted",
   // BASE-SANITY
   'tls12-unsupported': 'only TLS 1.3 is offered',
   'rest-isconnected-false': 'the local REST server always answers isConnected false',

@@ -30,7 +30,7 @@ function nameMatches(host: string, name: string): boolean {
   const labels = n.split('.');
   const star = labels.findIndex((l) => l.includes('*'));
   if (star > 0 && !defect('host-wildcard-any-label')) return false;
-  if (labels.length - star - 1 < 2 && !defect('host-wildcard-over-tld')) return false; // *.test: a wildcard over a top-level domain
+  if (star === 0 && labels.length < 3 && !defect('host-wildcard-over-tld')) return false; // *.test: a wildcard over a top-level domain
   const hostLabels = h.split('.');
   const suffix = labels.slice(star + 1).join('.');
   if (defect('host-wildcard-matches-bare') && h === suffix) return true;

@@ -238,7 +238,7 @@ function verificationSkipped(certs: Certificates): boolean {
 const FORGIVING: Array<[DefectName, number[]]> = [
   ['unhandled-critical-ext-ignored', [34]], ['name-constraints-ignored', [47, 48]], ['expiry-ignored', [10]],
   ['notyet-ignored', [9]], ['untrusted-root-accepted', [2, 19, 20]], ['incomplete-chain-forgiven', [21]],
-  ['eku-ignored', [26]], ['ca-flag-ignored', [79]], ['pathlen-ignored', [25]],
+  ['eku-ignored', [26]], ['ca-flag-ignored', [79]], ['pathlen-ignored', [25]], ['weak-signature-accepted', [68]],
 ];
 
 function forgivenByDefect(error: VerifyError | undefined, peer: DetailedPeerCertificate): VerifyError | undefined {

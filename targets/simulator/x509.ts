@@ -60,7 +60,7 @@ function fromNodeName(name: string): VerifyError {
 /** Not in Node's table of names: found by OpenSSL's text. */
 const KEYUSAGE_NO_CERTSIGN: VerifyError = { code: 32, reason: 'key usage does not include certificate signing' };
 const NOT_IN_NODES_TABLE: VerifyError[] = [
-  KEYUSAGE_NO_CERTSIGN,
+  KEYUSAGE_NO_CERTSIGN, EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK,
   { code: 34, reason: 'unhandled critical extension' },
   { code: 47, reason: 'permitted subtree violation' },
   { code: 48, reason: 'excluded subtree violation' },
