@@ -134,7 +134,13 @@ function shortText(e: Expectation): string {
 function runLine(doc: ResultsFile): string {
   const o = doc.run.outcome;
   return `Run ${doc.run.startedAt} (${(doc.run.durationMs / 1000).toFixed(1)} s), ${doc.harness.name} ${doc.harness.version}, ${doc.results.length} results` +
-    (o ? `, exit code ${o.exitCode}${o.passRate !== undefined ? `, pass rate ${o.passRate}%` : ''}` : '');
+    (o ? `, exit code ${o.exitCode}${o.passRate !== undefined ? `, pass rate ${o.passRate}%` : ''}` : '') + defectNote(doc);
+}
+
+/** A run against EMS builds with a test-only defect (mutation testing) is no conformance verdict: every report says so. */
+export function defectNote(doc: ResultsFile): string {
+  const defects = [...new Set(doc.results.flatMap((r) => (r.injectedDefect ? [r.injectedDefect] : [])))];
+  return defects.length ? `. DEFECT INJECTED (mutation testing, not a conformance verdict): ${defects.join(', ')}` : '';
 }
 
 // ---------------------------------------------------------------------------------------------

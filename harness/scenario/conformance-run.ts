@@ -95,7 +95,9 @@ export class ConformanceRun {
         // The gate asks whether the EMS connected; a secret it logged on the way fails the scenario, not the gate.
         down ?? ((r.checks?.expectationStatus ?? r.status) === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
       const rest = this.cases.filter((c) => c.target === target && c !== sanityCase);
-      for (const c of [...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))]) this.#schedule(c, slot, gateReason);
+      // A defective EMS (mutation testing) said so at the gate: the cases it blocks carry the name too.
+      const defect = gate.then((r) => r.injectedDefect);
+      for (const c of [...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))]) this.#schedule(c, slot, gateReason, defect);
     }
   }
 
@@ -135,11 +137,12 @@ export class ConformanceRun {
     return doc;
   }
 
-  #schedule(c: PlannedCase, slot: Limiter, gate: Promise<string | undefined>): Promise<ScenarioResult> {
+  #schedule(c: PlannedCase, slot: Limiter, gate: Promise<string | undefined>, defect?: Promise<string | undefined>): Promise<ScenarioResult> {
     const p = gate.then(async (blocked) => {
       const s = c.scenario;
       if ('invalid' in s) return notRun(c, s.invalid);
-      if (blocked) return notRun(c, blocked);
+      const injected = await defect;
+      if (blocked) return { ...notRun(c, blocked), ...(injected ? { injectedDefect: injected } : {}) };
       const catalogue = await this.#catalogue!;
       return slot((decided) => runScenario(c.family.name, s, c.target, { catalogue, redactor: this.#redactor, decided }));
     }).catch((e: Error) => notRun(c, `harness error: ${e.message}`)).then((r) => {
