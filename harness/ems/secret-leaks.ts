@@ -60,10 +60,15 @@ export function searchable(secrets: readonly ScenarioSecret[]): Searched[] {
   });
 }
 
+/** A finding with the text that matched: for the redactor only, never for a report. */
+export interface FoundLeak extends Leak {
+  matched: string;
+}
+
 /** Every line holding a secret or one of its plain encodings; one finding per line and secret. */
-export function findLeaks(lines: readonly LoggedLine[], secrets: readonly ScenarioSecret[]): Leak[] {
+export function findLeaks(lines: readonly LoggedLine[], secrets: readonly ScenarioSecret[]): FoundLeak[] {
   const wanted = searchable(secrets);
-  const leaks: Leak[] = [];
+  const leaks: FoundLeak[] = [];
   const counted = new Map<string | undefined, number>();
   for (const line of lines) {
     const number = (counted.get(line.stream) ?? 0) + 1;
@@ -79,6 +84,7 @@ export function findLeaks(lines: readonly LoggedLine[], secrets: readonly Scenar
         line: number,
         ...(line.stream ? { stream: line.stream } : {}),
         redacted: redactLine(line.text, [...forms.map((f) => f.text), ...fragments, shown.text], secret.kind),
+        matched: shown.text,
       });
     }
   }

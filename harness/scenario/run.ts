@@ -127,6 +127,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   }
   // Every line the EMS wrote is in by now (it has stopped): the secret checks see all of it.
   const secrets = checkSecrets(rendered?.secrets ?? [], rendered?.encryptions ?? [], ev.lines);
+  ctx.redactor.add(...secrets.revealed);
   const checks = secrets.failures.length ? { failed: [...new Set(secrets.failures.map((f) => f.requirement))], expectationStatus: judgement.status } : undefined;
   judgement = withSecretFailures(judgement, secrets.failures);
   const defect = injectedDefect(ev.lines);

@@ -24,14 +24,21 @@ export interface SecretFailure {
   text: string;
 }
 
-export function checkSecrets(secrets: readonly ScenarioSecret[], encryptions: readonly EncryptionRecord[], lines: readonly LoggedLine[]): { evidence: SecretEvidence; failures: SecretFailure[] } {
-  const leaks = findLeaks(lines, secrets);
+/**
+ * `revealed`: the texts that gave a secret away (an encoded form, a fragment), for the run's
+ * redactor: the log excerpt of the result still holds the raw line.
+ */
+export function checkSecrets(
+  secrets: readonly ScenarioSecret[], encryptions: readonly EncryptionRecord[], lines: readonly LoggedLine[],
+): { evidence: SecretEvidence; failures: SecretFailure[]; revealed: string[] } {
+  const found = findLeaks(lines, secrets);
+  const leaks: Leak[] = found.map(({ matched: _, ...leak }) => leak);
   const searched = [...new Set(secrets.filter((s) => s.value.length >= MIN_SEARCHED_LENGTH).map((s) => s.kind))];
   const failures: SecretFailure[] = [
     ...leaks.map((l) => ({ requirement: 'SECRET-NOLOG' as const, text: leakText(l) })),
     ...encryptions.filter((e) => e.reveals).map((e) => ({ requirement: 'SECRET-ENCRYPT' as const, text: `wsems -encrypt output for the ${e.kind} ${e.reveals}` })),
   ];
-  return { evidence: { searched, lines: lines.length, leaks, encryptions: [...encryptions] }, failures };
+  return { evidence: { searched, lines: lines.length, leaks, encryptions: [...encryptions] }, failures, revealed: found.map((l) => l.matched) };
 }
 
 /**
