@@ -1,5 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { readFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { loadFamilies } from '../harness/scenario/families.ts';
 import { REQUIREMENTS } from '../harness/scenario/requirements.ts';
@@ -75,6 +79,40 @@ describe('the mutation review (docs/mutation-review.md)', () => {
     ]);
     assert.throws(() => parseReview('### CERT-HOST\n| `a` | x | `s` | maybe |', 'r.md'), /r\.md:2: status "maybe"/);
     assert.throws(() => parseReview('| `a` | x | `s` | killed |', 'r.md'), /r\.md:1: a defect row outside/);
+  });
+});
+
+describe('the simulator\'s defect switch', function () {
+  this.timeout(30_000);
+  const BIN = fileURLToPath(new URL('../targets/simulator/bin/wsems', import.meta.url));
+  let dir: string;
+  const wsems = (args: string[], env: Record<string, string>) =>
+    execa(BIN, args, { env: { ...env, WSEMS_SIM_KEYFILE: join(dir, 'dp.dat') }, extendEnv: true, reject: false, cwd: dir });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'defect-switch-'));
+    await writeFile(join(dir, 'config.json'), '{}');
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('refuses a defect without the second switch, saying why, and an unknown defect naming the known ones', async () => {
+    const alone = await wsems(['-encrypt', 'x'], { [DEFECT_VARIABLE]: 'encrypt-hex' });
+    assert.equal(alone.exitCode, 1);
+    assert.equal(alone.stdout, '');
+    assert.match(alone.stderr, /WSEMS_SIM_DEFECT is a test-only switch .* refused unless WSEMS_SIM_DEFECT_ARMED=defective-on-purpose/);
+    const wrongValue = await wsems(['-cfg', 'config.json'], { [DEFECT_VARIABLE]: 'encrypt-hex', [ARMED_VARIABLE]: 'yes' });
+    assert.equal(wrongValue.exitCode, 1);
+    const unknown = await wsems(['-encrypt', 'x'], { [DEFECT_VARIABLE]: 'no-such', [ARMED_VARIABLE]: 'defective-on-purpose' });
+    assert.match(unknown.stderr, /unknown defect "no-such"; known: verify-result-ignored, /);
+  });
+
+  it('announces an armed defect first thing: on stderr of -encrypt (stdout is the value alone), as the first line of a start', async () => {
+    const armed = { [DEFECT_VARIABLE]: 'encrypt-hex', [ARMED_VARIABLE]: 'defective-on-purpose' };
+    const enc = await wsems(['-encrypt', 'abc'], armed);
+    assert.equal(enc.stdout, 'wsems-sim-hex:616263');
+    assert.match(enc.stderr, /^wsems: DEFECT INJECTED: encrypt-hex \(mutation testing only: this EMS is defective on purpose: /);
+    const start = await wsems(['-cfg', 'config.json'], armed);
+    assert.match(start.stdout.split('\n')[0]!, /\[FORCE\] .*: wsems simulator: DEFECT INJECTED: encrypt-hex \(/);
+    assert.equal(start.exitCode, 1, 'and then fails on the empty config as it would without the defect');
   });
 });
 

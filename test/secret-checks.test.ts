@@ -3,6 +3,8 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { checkEncryption, revealedBy } from '../harness/ems/encryption-strength.ts';
 import { findLeaks, leakText, type ScenarioSecret } from '../harness/ems/secret-leaks.ts';
 import { secretForms } from '../harness/ems/secret-forms.ts';
+import { injectedDefect } from '../harness/scenario/injected-defect.ts';
+import { checkSecrets, requirementsWith, withSecretFailures } from '../harness/scenario/secret-checks.ts';
 
 // SECRET-NOLOG's log search and SECRET-ENCRYPT's strength check, on fakes: lines and `-encrypt`
 // outputs written here in every encoding a defective EMS might use.
@@ -130,5 +132,37 @@ describe('SECRET-ENCRYPT: the strength check of -encrypt output', () => {
     const key = randomBytes(CLEAR.length);
     const xored = Buffer.from([...Buffer.from(CLEAR)].map((b, i) => b ^ key[i]!)).toString('base64');
     assert.equal(revealedBy(xored, CLEAR), undefined);
+  });
+});
+
+describe('the secret checks folded into a scenario\'s result', () => {
+  const KEY = randomBytes(24).toString('base64url');
+  const secrets: ScenarioSecret[] = [{ kind: 'app key', value: KEY, random: true }];
+
+  it('fail a passed scenario naming each requirement, keep what held, and add the requirement', () => {
+    const { failures, evidence, revealed } = checkSecrets(secrets, [{ kind: 'app key', deterministic: true, reveals: 'contains the clear value' }], [{ text: `k=${KEY}`, stream: 'stderr' }]);
+    assert.deepEqual(failures.map((f) => f.requirement), ['SECRET-NOLOG', 'SECRET-ENCRYPT']);
+    assert.deepEqual(revealed, [KEY]);
+    assert.deepEqual(evidence.searched, ['app key']);
+    assert.equal(evidence.lines, 1);
+    assert.ok(!JSON.stringify(evidence).includes(KEY), 'the evidence holds the secret');
+    const j = withSecretFailures({ status: 'passed', met: 1, weak: 'TLS 1.0' }, failures);
+    assert.deepEqual(j, {
+      status: 'failed', met: 1, weak: 'TLS 1.0',
+      message: 'SECRET-NOLOG: the app key in stderr line 1: "k=‹app key›"; SECRET-ENCRYPT: wsems -encrypt output for the app key contains the clear value',
+    });
+    assert.deepEqual(requirementsWith(['CERT-HOST', 'SECRET-ENCRYPT'], failures), ['CERT-HOST', 'SECRET-ENCRYPT', 'SECRET-NOLOG']);
+  });
+
+  it('keep a scenario\'s own failure in the message, and leave a clean one as it was', () => {
+    const { failures } = checkSecrets(secrets, [], [{ text: KEY }]);
+    assert.match(withSecretFailures({ status: 'failed', message: 'unexpected success' }, failures).message!, /^SECRET-NOLOG: .*; also: unexpected success$/);
+    const clean = { status: 'passed' as const };
+    assert.equal(withSecretFailures(clean, checkSecrets(secrets, [], [{ text: 'nothing' }]).failures), clean);
+  });
+
+  it('read the defect an EMS announces (mutation testing)', () => {
+    assert.equal(injectedDefect([{ text: '[FORCE] x: wsems simulator: DEFECT INJECTED: criteria-contains (mutation testing only: …)' }]), 'criteria-contains');
+    assert.equal(injectedDefect([{ text: '[FORCE] x: wsems simulator starting: flavour openssl' }]), undefined);
   });
 });
