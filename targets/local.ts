@@ -152,9 +152,9 @@ class LocalEms extends EmsEvents implements EmsProcess {
   readonly #done: Promise<void>;
   constructor(private readonly child: ChildProcess) {
     super();
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const [name, stream] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (text) => this.emitLine(text));
+      createInterface({ input: stream }).on('line', (text) => this.emitLine(text, name));
     }
     // 'close': the process has exited and both streams are read to their end, every line emitted.
     this.#done = new Promise((resolve) => {

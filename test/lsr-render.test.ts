@@ -46,7 +46,7 @@ describe('rendering http_server', function () {
       assert.notEqual(http.password, password);
       assert.notEqual(http.passphrase, passphrase);
       assert.match(String(http.certificate), /\/local-server-chain\.pem$/);
-      assert.deepEqual(r.secrets.sort(), ['app-key-0123456789', passphrase!, password!].sort());
+      assert.deepEqual(r.secrets.map((x) => x.value).sort(), ['app-key-0123456789', passphrase!, password!].sort());
       assert.deepEqual(r.rest, { host: '::1', name: 'localhost', port: http.port, ssl: true, authenticate: true, credentials: { user: 'lsr', password } });
       for (const v of [passphrase!, password!, String(http.passphrase), String(http.password)]) assert.equal(redactor.text(`x ${v} y`), `x ${REDACTED} y`);
       assert.doesNotMatch(JSON.stringify(redactor.value(r.config)), new RegExp(`${password}|${passphrase}`));

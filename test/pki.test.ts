@@ -20,7 +20,7 @@ const CERTS = [
   'leaf-valid', 'leaf-wrong-host', 'leaf-self-signed', 'leaf-expired', 'leaf-not-yet-valid',
   'expired-intermediate-ca', 'leaf-under-expired-intermediate', 'intermediate-not-ca', 'leaf-under-non-ca',
   'leaf-eku-client-only', 'leaf-sha1', 'leaf-rsa1024', 'leaf-no-org', 'intermediate-bare-ca', 'leaf-bare-issuer',
-  'client-ca', 'client-valid', 'rogue-client-ca', 'client-rogue',
+  'client-ca', 'client-valid', 'rogue-client-ca', 'client-rogue', 'client-intermediate-ca', 'client-chained',
   'leaf-wildcard', 'leaf-wildcard-partial', 'leaf-wildcard-tld', 'leaf-wildcard-inner', 'leaf-cn-match-san-not',
   'leaf-san-match-cn-not', 'leaf-cn-only', 'leaf-dns-san-only', 'leaf-ip-san-only', 'leaf-ip-in-dns-san', 'leaf-no-cn',
   'leaf-empty-subject', 'leaf-1000-sans', 'ec-root-ca', 'ec-intermediate-ca', 'leaf-ecdsa-p256', 'leaf-ecdsa-p384',
@@ -33,7 +33,7 @@ const CERTS = [
 const FILES = [
   'chain-root.pem', 'chain-issuer-last.pem', 'chain-other.pem', 'chain-issuer-first.pem', 'chain-issuer-middle.pem',
   'chain-root-and-intermediate.pem', 'chain-ec-root.pem', 'chain-comments.pem', 'chain-crlf.pem', 'chain-no-final-newline.pem',
-  'client-valid.enc.pem', 'client-valid.p8', 'client-valid.p12', 'client-valid-3des.p12',
+  'client-valid.enc.pem', 'client-valid.p8', 'client-valid.p12', 'client-valid-3des.p12', 'client-chained-with-intermediate.pem',
   'local-server-chain.pem', 'local-server-chain-intermediate-first.pem', 'local-server.enc.pem',
 ];
 const SECRETS = ['pem-pass', 'p8-pass', 'p12-pass', 'lsr-key-pass', 'lsr-password'];
@@ -217,6 +217,13 @@ describe('PKI catalogue', function () {
     const rogue = await x509('client-rogue');
     assert.ok(rogue.verify((await x509('rogue-client-ca')).publicKey));
     assert.ok(!rogue.verify((await x509('client-ca')).publicKey));
+
+    // A client certificate under an intermediate: the file sent as client_cert holds both, leaf first.
+    const chained = await x509('client-chained');
+    const issuing = await x509('client-intermediate-ca');
+    assert.ok(chained.verify(issuing.publicKey) && !chained.verify((await x509('client-ca')).publicKey));
+    assert.ok(issuing.ca && issuing.verify((await x509('client-ca')).publicKey));
+    assert.deepEqual(chained.keyUsage, [CLIENT_AUTH]);
   });
 
   it('concatenates the CA bundles in the order given', async () => {
@@ -225,6 +232,7 @@ describe('PKI catalogue', function () {
     const of = async (...names: string[]) => Promise.all(names.map(async (n) => (await x509(n)).fingerprint256));
     assert.deepEqual(await fingerprints(cat.files['chain-issuer-last.pem']!), await of('other-root-ca', 'client-ca', 'root-ca'));
     assert.deepEqual(await fingerprints(cat.files['chain-root.pem']!), await of('root-ca'));
+    assert.deepEqual(await fingerprints(cat.files['client-chained-with-intermediate.pem']!), await of('client-chained', 'client-intermediate-ca'));
     assert.deepEqual(await fingerprints(cat.files['chain-other.pem']!), await of('other-root-ca'));
   });
 

@@ -49,14 +49,14 @@ const SEVERITY: CellOutcome[] = ['failed', 'broken', 'known', 'weak', 'passed', 
 
 export function buildMatrix(doc: ResultsFile): Matrix {
   const targets = doc.run.targets;
-  const cell = (results: ReportedResult[]): MatrixCell => ({
-    outcome: SEVERITY.find((o) => results.some((r) => outcomeOf(r) === o)) ?? 'untested',
+  const cell = (id: RequirementId | null, results: ReportedResult[]): MatrixCell => ({
+    outcome: SEVERITY.find((o) => results.some((r) => outcomeIn(r, id) === o)) ?? 'untested',
     results,
   });
   const rowOf = (id: RequirementId | null, promise: string, has: (r: ReportedResult) => boolean): MatrixRow => ({
     id,
     promise,
-    cells: targets.map((t) => cell(doc.results.filter((r) => r.target === t.id && has(r)))),
+    cells: targets.map((t) => cell(id, doc.results.filter((r) => r.target === t.id && has(r)))),
   });
 
   const families = new Map<string, MatrixRow[]>();
@@ -79,6 +79,16 @@ export function buildMatrix(doc: ResultsFile): Matrix {
     return { target, hold: cells.passed, tested, untested: cells.skipped + cells.untested, cells, results };
   });
   return { targets, families: out, summaries };
+}
+
+/**
+ * A result's outcome in one requirement's row: a scenario that failed only a check every scenario
+ * gets (SECRET-NOLOG, SECRET-ENCRYPT's strength) fails in that check's row; in the rows of its own
+ * requirements it counts as its expectation came out.
+ */
+function outcomeIn(r: ReportedResult, id: RequirementId | null): Outcome {
+  if (!r.checks || !id || r.checks.failed.includes(id)) return outcomeOf(r);
+  return outcomeOf({ ...r, status: r.checks.expectationStatus });
 }
 
 /** The id of a result's evidence in matrix.html (JUnit and Markdown link to it too). */
@@ -127,7 +137,13 @@ function shortText(e: Expectation): string {
 function runLine(doc: ResultsFile): string {
   const o = doc.run.outcome;
   return `Run ${doc.run.startedAt} (${(doc.run.durationMs / 1000).toFixed(1)} s), ${doc.harness.name} ${doc.harness.version}, ${doc.results.length} results` +
-    (o ? `, exit code ${o.exitCode}${o.passRate !== undefined ? `, pass rate ${o.passRate}%` : ''}` : '');
+    (o ? `, exit code ${o.exitCode}${o.passRate !== undefined ? `, pass rate ${o.passRate}%` : ''}` : '') + defectNote(doc);
+}
+
+/** A run against EMS builds with a test-only defect (mutation testing) is no conformance verdict: every report says so. */
+export function defectNote(doc: ResultsFile): string {
+  const defects = [...new Set(doc.results.flatMap((r) => (r.injectedDefect ? [r.injectedDefect] : [])))];
+  return defects.length ? `. DEFECT INJECTED (mutation testing, not a conformance verdict): ${defects.join(', ')}` : '';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -72,6 +72,8 @@ export interface TargetProfile {
 export interface EmsLine {
   at: number; // performance.now() when the harness received it
   text: string;
+  /** Which output of the EMS it came on (stdout, stderr, a service log), when the driver knows: a SECRET-NOLOG finding names it. */
+  stream?: string;
 }
 
 export interface EmsExit {

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { defect } from './defects.ts';
 import type { Settings } from './startup.ts';
 import type { TlsPolicy } from './tls-policy.ts';
 
@@ -51,7 +52,7 @@ function answer(req: IncomingMessage, res: ServerResponse, settings: Settings, i
   }
   // An InfoTable: rows before the data shape, as the EMS answers.
   const body = JSON.stringify({
-    rows: [{ isConnected: isConnected() }],
+    rows: [{ isConnected: isConnected() && !defect('rest-isconnected-false') }],
     dataShape: { fieldDefinitions: { isConnected: { name: 'isConnected', baseType: 'BOOLEAN' } } },
   });
   res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);

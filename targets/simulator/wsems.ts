@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { Connector } from './connect.ts';
+import { armFromEnvironment } from './defects.ts';
 import { errorText, StartupError } from './keys.ts';
 import { Logger } from './log.ts';
 import { insecureSettingWarnings } from './http-server.ts';
@@ -64,10 +65,12 @@ function encrypt(secret: string): never {
   process.exit(EXIT.ok);
 }
 
-async function run(configFile: string): Promise<never> {
+async function run(configFile: string, injected: string | undefined): Promise<never> {
   const flavour = flavourFromEnv();
   const profile = profileFromEnv(flavour);
   const log = new Logger();
+  // Before anything that can fail: every run of a defective EMS says so, whatever happens next.
+  if (injected) log.force(`wsems simulator: ${injected}`);
   let connector: Connector | undefined;
   let rest: Server | undefined;
   const shutdown = () => {
@@ -91,7 +94,8 @@ async function run(configFile: string): Promise<never> {
   log.setLevel(settings.config.logger.level);
   const { policy } = settings;
   const played = profile.name === 'default' ? '' : `, profile ${profile.name}`;
-  log.force(`wsems simulator starting: flavour ${flavour}${played}, TLS policy ${policy.name}, config ${configFile}`);
+  const defective = injected ? `, ${injected.split(' (')[0]}` : '';
+  log.force(`wsems simulator starting: flavour ${flavour}${played}, TLS policy ${policy.name}, config ${configFile}${defective}`);
   // The SDK tests a macro that every build defines, so says this whatever it links (EMS-FACTS).
   if (profile.sdkLines) log.info('FIPS Capable');
   if (!policy.honoursCipherSuite && settings.config.certificates.cipher_suite) {
@@ -138,6 +142,16 @@ async function parseArgs(args: string[]): Promise<{ cfg: string; encrypt?: strin
  */
 export async function main(args: string[]): Promise<never> {
   const opts = await parseArgs(args);
-  if (opts.encrypt !== undefined) encrypt(opts.encrypt);
-  return run(opts.cfg);
+  let injected: string | undefined;
+  try {
+    injected = armFromEnvironment(process.env);
+  } catch (err) {
+    process.stderr.write(`wsems: ${errorText(err)}\n`);
+    process.exit(EXIT.startup);
+  }
+  if (opts.encrypt !== undefined) {
+    if (injected) process.stderr.write(`wsems: ${injected}\n`); // stdout is the encrypted value alone
+    encrypt(opts.encrypt);
+  }
+  return run(opts.cfg, injected);
 }

@@ -62,6 +62,8 @@ export interface Launcher {
 /** A started EMS as a launcher hands it over: output streams, the exit, how to stop it. */
 export interface RemoteRun {
   streams: Readable[];
+  /** What each stream is, for a SECRET-NOLOG finding (default: stdout, stderr). */
+  streamNames?: readonly string[];
   exit: Promise<{ code: number | null; signal: string | null }>;
   /** Stops it politely, forcibly after a grace period; resolves when it is gone. */
   stop(): Promise<void>;
@@ -128,6 +130,7 @@ export function managedRun(opts: {
   })();
   return {
     streams: [out, opts.follow.stderr],
+    streamNames: ['service log', 'stderr'],
     exit,
     stop: async () => {
       stopped = true;
@@ -491,10 +494,11 @@ export class RemoteEms extends EmsEvents implements EmsProcess {
   ) {
     super();
     target.track(this);
-    for (const stream of run.streams) {
+    run.streams.forEach((stream, i) => {
+      const name = (run.streamNames ?? ['stdout', 'stderr'])[i];
       // CRLF-safe: a Windows EMS ends its lines with \r\n.
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => this.emitLine(text.replace(/\r$/, '')));
-    }
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => this.emitLine(text.replace(/\r$/, ''), name));
+    });
     void run.exit.then(({ code, signal }) => {
       this.emitExit(code, signal);
       target.untrack(this);
