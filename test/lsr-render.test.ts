@@ -42,7 +42,9 @@ describe('rendering http_server', function () {
       const r = await renderConfig({ scenario: s!, target: simulator, session: counting, catalogue, endpointPort: 20001, appKey: 'app-key-0123456789', redactor });
       const http = r.config['http_server'] as Record<string, string | number | boolean>;
       const { 'lsr-key-pass': passphrase, 'lsr-password': password } = catalogue.secrets as Record<string, string>;
-      assert.deepEqual(asked, [password, passphrase], '-encrypt asked of the target for both');
+      // Each asked twice: SECRET-ENCRYPT's strength check records whether two encryptions are equal.
+      assert.deepEqual(asked, [password, password, passphrase, passphrase], '-encrypt asked of the target for both');
+      assert.deepEqual(r.encryptions.map((e) => e.kind), ['http_server password', 'http_server passphrase']);
       assert.notEqual(http.password, password);
       assert.notEqual(http.passphrase, passphrase);
       assert.match(String(http.certificate), /\/local-server-chain\.pem$/);
