@@ -9,16 +9,21 @@ import { formatIssues } from '../harness/scenario/model.ts';
 import { floorSampler } from './floor.ts';
 import { labBench, parseLabOptions } from './lab.ts';
 import { runMainJob, type MainJobRun } from './main-job.ts';
+import { measureQuickRuns } from './quick-run.ts';
 import { median, percentile, round } from './stats.ts';
 
 // `npm run bench`: in one run, the floor (a bare Node client: start, config, TLS handshake,
-// WebSocket upgrade), the main job over the full simulator matrix, the PKI catalogue cold and
-// warm; per-scenario cost against the floor, verdict latency, timeouts, and whether each target
-// is met. Writes reports/bench.json. Exit 0 when every target is met, 1 when one is not, 2 when
+// WebSocket upgrade), the main job over the full simulator matrix and over one target, a quick
+// one-scenario run as a developer iterates, the PKI catalogue cold and warm; per-scenario cost
+// against the floor, verdict latency, timeouts, and whether each target is met. Writes reports/bench.json. Exit 0 when every target is met, 1 when one is not, 2 when
 // something could not be measured. Figures and how to read them: docs/performance.md.
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const TARGETS = { ratio: 1.0, verdictP95Ms: 100, timeouts: 0, pkiColdMs: 3000, pkiWarmMs: 200 };
+const TARGETS = { ratio: 1.0, oneTargetRatio: 1.0, quickRunMs: 1200, verdictP95Ms: 100, verdictMaxMs: 1000, timeouts: 0, pkiColdMs: 3000, pkiWarmMs: 200 };
+/** The one-target main job: the fixed costs (start-up, report step) spread over half the scenarios. */
+const ONE_TARGET = 'simulator';
+/** The quick run: one scenario (and the sanity gate) on every default target. */
+const QUICK_SCENARIO = 'cert.self-signed.refused';
 
 const Options = z
   .object({
@@ -28,6 +33,8 @@ const Options = z
     runs: z.coerce.number().int().min(1).default(3),
     /** Floor client runs in all, spread before, between and after the main-job runs. */
     floorRuns: z.coerce.number().int().min(2).default(20),
+    /** Timed quick runs (after one to warm up). */
+    quickRuns: z.coerce.number().int().min(1).default(5),
     out: z.string().default('reports'),
   })
   .strict();
@@ -38,6 +45,7 @@ async function main(): Promise<number> {
       jobs: { type: 'string', multiple: true },
       runs: { type: 'string' },
       'floor-runs': { type: 'string' },
+      'quick-runs': { type: 'string' },
       out: { type: 'string' },
       lab: { type: 'boolean' },
       inventory: { type: 'string' },
@@ -52,9 +60,10 @@ async function main(): Promise<number> {
     jobs: (values.jobs ?? []).flatMap((j) => j.split(',')),
     runs: values.runs,
     floorRuns: values['floor-runs'],
+    quickRuns: values['quick-runs'],
     out: values.out,
   });
-  if (!parsed.success) throw new Error(`bench options: ${formatIssues(parsed.error)} (usage: npm run bench -- [--jobs 1,2,4] [--runs N] [--floor-runs N] [--out DIR], or npm run bench -- --lab …)`);
+  if (!parsed.success) throw new Error(`bench options: ${formatIssues(parsed.error)} (usage: npm run bench -- [--jobs 1,2,4] [--runs N] [--floor-runs N] [--quick-runs N] [--out DIR], or npm run bench -- --lab …)`);
   const o = parsed.data;
   const out = resolve(REPO, o.out);
   const loadavgAtStart = loadavg();
@@ -75,16 +84,16 @@ async function main(): Promise<number> {
   };
   // Floor samples before, between and after the main-job runs, and the configurations taken in
   // turn: on a shared machine each run is compared with the floor measured right around it.
-  const configs: Array<number | undefined> = [undefined, ...o.jobs];
+  const configs: Config[] = [{}, { target: ONE_TARGET }, ...o.jobs.map((jobs) => ({ jobs }))];
   const perGap = Math.max(4, Math.ceil(o.floorRuns / (configs.length * o.runs + 1)));
   const runs: MainJobRun[] = [];
   try {
     await sampleFloor(perGap);
     for (let i = 1; i <= o.runs; i++) {
-      for (const jobs of configs) {
-        const dir = join(out, 'bench', `jobs-${jobs ?? 'default'}${o.runs > 1 ? `-${i}` : ''}`);
-        log(`main job (jobs ${jobs ?? 'default'}, run ${i}/${o.runs}) …`);
-        const r = await runMainJob(dir, jobs);
+      for (const c of configs) {
+        const dir = join(out, 'bench', `${c.target ? `target-${c.target}` : `jobs-${c.jobs ?? 'default'}`}${o.runs > 1 ? `-${i}` : ''}`);
+        log(`main job (${configName(c)}, run ${i}/${o.runs}) …`);
+        const r = await runMainJob(dir, c);
         runs.push(r);
         log(`  ${r.scenariosRun} scenarios on ${r.targets.join(', ')} (jobs ${r.jobs}) in ${fmt(r.wallMs / 1000, 2)} s, exit ${r.exitCode}`);
         await sampleFloor(perGap);
@@ -101,11 +110,21 @@ async function main(): Promise<number> {
     const localFloorMs = median([...gaps[k]!, ...gaps[k + 1]!])!;
     return { ...r, localFloorMs, perScenarioMs: r.wallMs / r.scenariosRun, ratio: r.wallMs / r.scenariosRun / localFloorMs };
   });
-  const headline = representativeOf(rows, undefined);
+  const headline = representativeOf(rows, {});
+  const oneTarget = representativeOf(rows, { target: ONE_TARGET });
+
+  log(`quick run (npm run conformance -- --scenario ${QUICK_SCENARIO}), ${o.quickRuns} runs after one to warm up …`);
+  const quick = await measureQuickRuns(QUICK_SCENARIO, join(out, 'bench', 'quick'), o.quickRuns);
+  log(`  ${quick.wallMs.map((ms) => fmt(ms, 0)).join(', ')} ms (median ${fmt(quick.medianMs, 0)}), exit ${[...new Set(quick.exitCodes)].join('/')}`);
 
   const checks = [
     { target: `per-scenario cost / floor <= ${TARGETS.ratio}`, value: round(headline.ratio, 2), met: headline.ratio <= TARGETS.ratio },
+    { target: `per-scenario cost / floor, one target (${ONE_TARGET}) <= ${TARGETS.oneTargetRatio}`, value: round(oneTarget.ratio, 2), met: oneTarget.ratio <= TARGETS.oneTargetRatio },
+    { target: `quick run (one scenario, warm, npm included) <= ${TARGETS.quickRunMs} ms`, value: round(quick.medianMs, 0), met: quick.medianMs <= TARGETS.quickRunMs && quick.exitCodes.every((c) => c === 0) },
     { target: `verdict latency p95 <= ${TARGETS.verdictP95Ms} ms`, value: headline.verdictLatencyMs.p95, met: (headline.verdictLatencyMs.p95 ?? Infinity) <= TARGETS.verdictP95Ms },
+    ...headline.perTarget.map((t) => ({
+      target: `${t.target}: verdict latency max <= ${TARGETS.verdictMaxMs} ms`, value: t.verdictLatencyMs.max, met: (t.verdictLatencyMs.max ?? 0) <= TARGETS.verdictMaxMs,
+    })),
     { target: `timeout-ended scenarios = ${TARGETS.timeouts}`, value: headline.timeoutEnded.length, met: headline.timeoutEnded.length <= TARGETS.timeouts },
     { target: `PKI catalogue cold <= ${TARGETS.pkiColdMs} ms`, value: round(pki.coldMs, 0), met: pki.coldMs <= TARGETS.pkiColdMs },
     { target: `PKI catalogue warm <= ${TARGETS.pkiWarmMs} ms`, value: round(pki.warmMs, 1), met: pki.warmMs <= TARGETS.pkiWarmMs },
@@ -125,6 +144,8 @@ async function main(): Promise<number> {
     },
     pki: { ...pki, coldMs: round(pki.coldMs, 0), warmMs: round(pki.warmMs, 2) },
     headline: summary(headline),
+    oneTarget: summary(oneTarget),
+    quick: { ...quick, wallMs: quick.wallMs.map((ms) => round(ms, 0)), medianMs: round(quick.medianMs, 0) },
     runs: rows.map(summary),
     targets: checks,
   };
@@ -160,9 +181,23 @@ async function measurePki(): Promise<{ coldMs: number; warmMs: number; warmRuns:
 
 type Row = MainJobRun & { localFloorMs: number; perScenarioMs: number; ratio: number };
 
+/** A main-job configuration: the CLI's defaults, another --jobs, or one --target. */
+interface Config {
+  jobs?: number;
+  target?: string;
+}
+
+function configName(c: Config): string {
+  return c.target ? `target ${c.target}` : `jobs ${c.jobs ?? 'default'}`;
+}
+
+function sameConfig(r: MainJobRun, c: Config): boolean {
+  return r.jobsAsked === c.jobs && r.targetAsked === c.target;
+}
+
 /** The run a configuration stands for: its median ratio to the floor (the lower one of an even count). */
-function representativeOf(rows: Row[], jobs: number | undefined): Row {
-  const of = rows.filter((r) => r.jobsAsked === jobs).sort((a, b) => a.ratio - b.ratio);
+function representativeOf(rows: Row[], c: Config): Row {
+  const of = rows.filter((r) => sameConfig(r, c)).sort((a, b) => a.ratio - b.ratio);
   return of[(of.length - 1) >> 1]!;
 }
 
@@ -185,9 +220,9 @@ function print(floorMs: number, floorCpuMs: number | undefined, floorWalls: numb
   log(`\nfloor: ${fmt(floorMs, 1)} ms per client (median of all ${floorWalls.length}; min ${fmt(Math.min(...floorWalls), 1)}, p95 ${fmt(percentile(floorWalls, 95)!, 1)}), CPU ${fmt(floorCpuMs, 1)} ms per client`);
   log('');
   const header = ['jobs', 'scenarios', 'wall s', 'start-up s', 'scenarios s', 'after s', 'ms/scenario', 'floor ms', '÷ floor', 'CPU ms/scen.', 'harness', 'verdict p50', 'p95 ms', 'timeouts', 'pass/fail/skip/broken'];
-  const stands = new Set(rows.map((r) => representativeOf(rows, r.jobsAsked)));
+  const stands = new Set(rows.map((r) => representativeOf(rows, { ...(r.jobsAsked !== undefined ? { jobs: r.jobsAsked } : {}), ...(r.targetAsked ? { target: r.targetAsked } : {}) })));
   const table = rows.map((r) => [
-    `${r.jobs}${r.jobsAsked === undefined ? ' (default)' : ''}${rows.length > stands.size && stands.has(r) ? ' *' : ''}`,
+    `${r.jobs}${r.targetAsked ? ` (${r.targetAsked})` : r.jobsAsked === undefined ? ' (default)' : ''}${rows.length > stands.size && stands.has(r) ? ' *' : ''}`,
     String(r.scenariosRun),
     fmt(r.wallMs / 1000, 2),
     fmt(r.phases.startUpMs / 1000, 2),
@@ -213,6 +248,13 @@ function print(floorMs: number, floorCpuMs: number | undefined, floorWalls: numb
   log('  CPU = user + system of the job and all it started, per scenario; harness = of that, the job\'s own process.');
   log('  floor ms = the floor measured right before and after that run (the ratio\'s denominator).');
   log(`  marginal cost (scenario phase only): ${fmt(headline.phases.scenariosMs / headline.scenariosRun, 1)} ms per scenario = ${fmt(headline.phases.scenariosMs / headline.scenariosRun / headline.localFloorMs, 2)} × floor`);
+  log('\nverdict latency per target (the median run of the default jobs; from the first decisive evidence to the verdict, target: max <= 1000 ms):');
+  const perTarget = headline.perTarget.map((t) => [t.target, String(t.scenarios), fmt(t.verdictLatencyMs.p50, 2), fmt(t.verdictLatencyMs.p95, 2), fmt(t.verdictLatencyMs.max, 2), String(t.timeoutEnded), String(t.unattributed)]);
+  const tHeader = ['target', 'scenarios', 'p50 ms', 'p95 ms', 'max ms', 'timeouts', 'unattributed'];
+  const tWidths = tHeader.map((h, i) => Math.max(h.length, ...perTarget.map((row) => row[i]!.length)));
+  const tLine = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(tWidths[i]!) : c.padStart(tWidths[i]!))).join('  ');
+  log(`  ${tLine(tHeader)}`);
+  for (const row of perTarget) log(`  ${tLine(row)}`);
   for (const id of headline.timeoutEnded) log(`  ended by a timeout: ${id}`);
   for (const id of headline.unattributed) log(`  unattributed refusal: ${id}`);
   log('\ntargets (default jobs):');

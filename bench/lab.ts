@@ -75,7 +75,7 @@ export async function labBench(o: LabOptions): Promise<number> {
         for (const p of proxied.proxies.values()) p.rttMs = rttMs;
         const name = `rtt-${rttMs}${only ? `-${only}` : '-all'}`;
         log(`run: ${only ?? 'all gateways'} at ${rttMs} ms …`);
-        const run = await runMainJob(join(dir, name), undefined, ['--inventory', proxied.file, '--scenario', o.scenario, ...(only ? ['--target', only] : ['--target', ...gateways.map((g) => g.id)])]);
+        const run = await runMainJob(join(dir, name), { extraArgs: ['--inventory', proxied.file, '--scenario', o.scenario, ...(only ? ['--target', only] : ['--target', ...gateways.map((g) => g.id)])] });
         log(`  ${run.scenariosRun} scenarios in ${(run.wallMs / 1000).toFixed(1)} s, exit ${run.exitCode} (${run.summary.passed} passed, ${run.summary.failed} failed, ${run.summary.broken} broken)`);
         runs.push({ rttMs, ...(only ? { only } : {}), run });
       };

@@ -8,11 +8,12 @@ import { formatIssues } from '../harness/scenario/model.ts';
 import { childCpuMs, percentile, processCpuMs, round } from './stats.ts';
 
 // The main job as a user runs it, timed from outside: `conformance run` over the default
-// inventory (every simulator target), in its own process, start-up and report step included.
+// inventory (every simulator target, or one of them), in its own process, start-up and report
+// step included.
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-/** What `tsx harness/cli.ts run` runs, without the tsx CLI's own extra wrapper process. */
-export const MAIN_JOB = [process.execPath, '--import', 'tsx', 'harness/cli.ts', 'run'];
+/** What `npm run conformance` runs (package.json), without npm itself. */
+export const MAIN_JOB = [process.execPath, 'harness/launch.mjs', 'run'];
 
 // The part of results.json the benchmark reads (harness/report/results.ts writes it).
 const Result = z.looseObject({
@@ -37,10 +38,24 @@ const Results = z.looseObject({
 });
 export type BenchResult = z.infer<typeof Result>;
 
+export interface Latency {
+  p50: number | undefined;
+  p95: number | undefined;
+  max: number | undefined;
+}
+
+/** From each result's first decisive evidence (the EMS's decisive line) to its verdict. */
+function latencyOf(results: readonly BenchResult[]): Latency {
+  const ms = results.flatMap((r) => (r.verdictLatencyMs === undefined ? [] : [r.verdictLatencyMs]));
+  return { p50: round(percentile(ms, 50), 2), p95: round(percentile(ms, 95), 2), max: round(percentile(ms, 100), 2) };
+}
+
 export interface MainJobRun {
   command: string;
   /** undefined: the CLI's default. */
   jobsAsked: number | undefined;
+  /** The one target asked for (`--target`); undefined: every target of the inventory. */
+  targetAsked: string | undefined;
   jobs: number;
   exitCode: number | null;
   targets: string[];
@@ -55,7 +70,9 @@ export interface MainJobRun {
   /** The job's own CPU in the run phase (results.json's startedAt to finishedAt: targets connected, scenarios, targets restored), from the samples around those moments. */
   harnessRunPhaseCpuMs: number | undefined;
   phases: { startUpMs: number; scenariosMs: number; afterMs: number };
-  verdictLatencyMs: { p50: number | undefined; p95: number | undefined; max: number | undefined };
+  verdictLatencyMs: Latency;
+  /** The same per target id of the inventory (a new target, e.g. another simulator profile, appears by itself). */
+  perTarget: Array<{ target: string; scenarios: number; verdictLatencyMs: Latency; timeoutEnded: number; unattributed: number }>;
   /** Results decided by a timer (the hang timeout, or the handshake grace) instead of evidence. */
   timeoutEnded: string[];
   /** Refusals no evidence attributed (decided when the EMS exited or the handshake grace ran out). */
@@ -66,10 +83,10 @@ export interface MainJobRun {
 }
 
 /** `extraArgs`: more options of `conformance run` (another inventory, a family). */
-export async function runMainJob(reportsDir: string, jobs: number | undefined, extraArgs: string[] = []): Promise<MainJobRun> {
+export async function runMainJob(reportsDir: string, { jobs, target, extraArgs = [] }: { jobs?: number; target?: string; extraArgs?: string[] } = {}): Promise<MainJobRun> {
   await rm(reportsDir, { recursive: true, force: true });
   await mkdir(reportsDir, { recursive: true });
-  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : []), ...extraArgs];
+  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : []), ...(target ? ['--target', target] : []), ...extraArgs];
   const log = join(reportsDir, 'main-job.log');
   const out = createWriteStream(log);
   const cpu0 = await childCpuMs();
@@ -105,13 +122,13 @@ export async function runMainJob(reportsDir: string, jobs: number | undefined, e
   if (!parsed.success) throw new Error(`${file}: ${formatIssues(parsed.error)}`);
   const { run, results } = parsed.data;
   const ran = results.filter((r) => r.endedBy !== 'not-run');
-  const latencies = results.flatMap((r) => (r.verdictLatencyMs === undefined ? [] : [r.verdictLatencyMs]));
   const startedAt = Date.parse(run.startedAt);
   const finishedAt = Date.parse(run.finishedAt);
   const id = (r: BenchResult) => `${r.target}/${r.scenario}`;
   return {
     command: [...MAIN_JOB.map((a) => (a === process.execPath ? 'node' : a)), ...args.slice(MAIN_JOB.length - 1)].join(' '),
     jobsAsked: jobs,
+    targetAsked: target,
     jobs: run.jobs,
     exitCode,
     targets: run.targets.map((t) => t.id),
@@ -122,7 +139,17 @@ export async function runMainJob(reportsDir: string, jobs: number | undefined, e
     harnessCpuMs,
     harnessRunPhaseCpuMs: cpuBetween(timeline, startedAt, finishedAt),
     phases: { startUpMs: startedAt - spawnedAt, scenariosMs: finishedAt - startedAt, afterMs: exitedAt - finishedAt },
-    verdictLatencyMs: { p50: round(percentile(latencies, 50), 2), p95: round(percentile(latencies, 95), 2), max: round(percentile(latencies, 100), 2) },
+    verdictLatencyMs: latencyOf(results),
+    perTarget: run.targets.map(({ id: target }) => {
+      const mine = results.filter((r) => r.target === target);
+      return {
+        target,
+        scenarios: mine.filter((r) => r.endedBy !== 'not-run').length,
+        verdictLatencyMs: latencyOf(mine),
+        timeoutEnded: mine.filter((r) => r.endedBy === 'timeout').length,
+        unattributed: mine.filter((r) => r.actual.verdict === 'REFUSED' && r.actual.class === undefined).length,
+      };
+    }),
     timeoutEnded: results.filter((r) => r.endedBy === 'timeout').map(id),
     unattributed: results.filter((r) => r.actual.verdict === 'REFUSED' && r.actual.class === undefined).map(id),
     results,

@@ -1,27 +1,25 @@
 #!/usr/bin/env -S npx tsx
-import { Command, InvalidArgumentError } from 'commander';
-import { rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { runInterrupt } from './interrupt.ts';
-import { loadFamilies } from './scenario/families.ts';
-import { runConformanceSuite } from './mocha/run-mocha.ts';
-import { AllureGenerator, allureReportName } from './report/allure-generate.ts';
-import { loadExpectations, type TargetExpectations } from './report/divergences.ts';
-import type { Gates } from './report/gates.ts';
-import { readResultsFile, type ResultsFile } from './report/results.ts';
-import type { Redactor } from './report/redact.ts';
-import { reportRedactor, writeReports } from './report/write.ts';
-import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, inventorySecrets, loadTargets, readInventory } from '../targets/inventory.ts';
+import { Command } from 'commander';
+import { resolve } from 'node:path';
+import { positiveInt, shard, withReportOptions, type ReportFlags } from './cli/options.ts';
+import type { RunFlags } from './cli/run.ts';
+import { AllureGenerator } from './report/allure-generate.ts';
+import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY } from '../targets/defaults.ts';
 
-// `conformance`: the main job (run), the reports again from a saved results.json (report), the
-// scenario catalogue without mocha (list) and gateways put back after an interrupted run (restore). Exit codes (docs/reports.md): 0 every result passed,
-// was skipped or is a known divergence; 1 conformance failures or a gate not met; 2 broken
-// (infrastructure, or input the harness cannot use) and no failures.
+// `conformance`: the main job (run), the reports again from a saved results.json (report), runs
+// merged into one (merge), what changed between runs or targets (diff), the scenario catalogue
+// without mocha (list), the EMS lines no error-map entry matched (triage) and gateways put back after an interrupted run (restore). Exit codes
+// (docs/reports.md): 0 every result passed, was skipped or is a known divergence; 1 conformance
+// failures or a gate not met; 2 broken (infrastructure, or input the harness cannot use) and no
+// failures. Each command's module (harness/cli/) is loaded when that command runs: a quick run
+// starts sooner. This file is the composition root: the only one here that imports targets/.
 
 const program = new Command('conformance')
   .description('WS EMS secure-connection conformance harness')
   // A usage error is input the harness cannot use (2), never a conformance failure (1).
   .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
+
+const inventoryModule = () => import('../targets/inventory.ts');
 
 withReportOptions(program
   .command('run')
@@ -29,66 +27,57 @@ withReportOptions(program
   .option('--inventory <file>', 'inventory YAML', DEFAULT_INVENTORY)
   .option('--target <id...>', 'only these targets of the inventory')
   .option('--scenario <prefix...>', 'only scenarios whose id starts with one of these')
+  .option('--shard <i/n>', 'only part i of n of the scenario × target cases (the sanity scenario runs in every part); `merge` joins the parts', shard)
+  .option('--durations <file>', 'with --shard: a results.json of an earlier run, to split by its durations')
   .option('--jobs <n>', 'scenarios at once on this host, i.e. local EMS processes (default: CPU count)', positiveInt)
   .option('--gateways <n>', 'gateways in use at once, one scenario each (default: all)', positiveInt)
   .option('--accept-new-host-key', 'first contact with a gateway whose host key the inventory does not pin: accept the key it offers and pin it there')
-  .option('--reports <dir>', 'where reports go', 'reports'))
-  .action(async (o: { inventory: string; target?: string[]; scenario?: string[]; jobs?: number; gateways?: number; acceptNewHostKey?: boolean; reports: string } & ReportFlags) => {
-    // Ctrl-C from here on: the run stops and puts the gateways back; twice: leave at once.
-    runInterrupt.install((line) => console.error(line));
-    const reports = resolve(o.reports);
-    // Bad expectation files stop the job before any EMS starts, naming the file and the field.
-    const planned = await catching(async () => {
-      const targets = (await readInventory(resolve(o.inventory))).targets.map((t) => t.id).filter((id) => !o.target || o.target.includes(id));
-      const scenarioIds = new Set((await loadFamilies()).flatMap((f) => f.scenarios.map((s) => s.id)));
-      return { targets, expectations: await loadExpectations(resolve(o.expectations), targets, scenarioIds) };
-    });
-    if (!planned) return;
-    Object.assign(process.env, {
-      CONFORMANCE_EXPECTATIONS: resolve(o.expectations),
-      CONFORMANCE_INVENTORY: resolve(o.inventory),
-      CONFORMANCE_REPORTS: reports,
-      ...(o.target ? { CONFORMANCE_TARGETS: o.target.join(',') } : {}),
-      ...(o.scenario ? { CONFORMANCE_SCENARIOS: o.scenario.join(',') } : {}),
-      ...(o.jobs ? { CONFORMANCE_JOBS: String(o.jobs) } : {}),
-      ...(o.gateways ? { CONFORMANCE_GATEWAYS: String(o.gateways) } : {}),
-      // Per-target progress on stderr: a live block on a terminal (then no spec reporter), plain lines in a log.
-      CONFORMANCE_PROGRESS: process.stderr.isTTY ? 'tty' : 'plain',
-      ...(o.acceptNewHostKey ? { CONFORMANCE_ACCEPT_NEW_HOST_KEY: '1' } : {}),
-    });
-    const allureResults = join(reports, 'allure-results');
-    await rm(allureResults, { recursive: true, force: true });
-    await rm(join(reports, 'results.json'), { force: true });
-    // The Allure report is started now and reads each result as it is written (redacted as the
-    // report step redacts), so that after the last scenario only the report itself is left to make.
+  .option('--reports <dir>', 'where reports go', 'reports'), { expectations: DEFAULT_EXPECTATIONS_DIR })
+  .action(async (o: RunFlags) => {
+    // First of all: Allure's report engine takes longer to load than the rest of the harness.
     const allure = new AllureGenerator();
-    const redactor = await catching(async () => {
-      allure.begin({ resultsDir: allureResults, outputDir: join(reports, 'allure-report'), name: allureReportName(planned.targets), ...(o.history ? { history: resolve(o.history) } : {}) });
-      return reportRedactor(await inventorySecrets(resolve(o.inventory)));
-    });
-    if (!redactor) return;
-    const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
-    if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer, spec: !process.stderr.isTTY }))) === undefined) return;
-    const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
-    if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, { allure, redactor });
-    if (runInterrupt.received) {
-      console.error(`conformance: interrupted (${runInterrupt.received}): the scenarios it kept from running are reported broken, not run; exit 2`);
-      process.exitCode = 2;
-    }
+    const [{ runCommand }, inv, simulator] = await Promise.all([import('./cli/run.ts'), inventoryModule(), import('../targets/simulator/build.mjs')]);
+    await runCommand(o, {
+      targetIds: async (file, only) => inv.targetIds(await inv.readInventory(file), file, only),
+      inventorySecrets: inv.inventorySecrets,
+      // The bundled simulator as its sources are (cached by their hash: a check when nothing changed).
+      prepare: () => simulator.buildSimulator(),
+    }, allure);
   });
 
 withReportOptions(program
   .command('report')
   .description('write junit.xml, matrix.html/.md and the Allure report again from a saved results.json (divergences and gates re-applied)')
   .requiredOption('--results <file>', 'a results.json of an earlier run')
-  .option('--reports <dir>', 'where reports go (default: the directory of --results)'))
+  .option('--reports <dir>', 'where reports go (default: the directory of --results)'), { expectations: DEFAULT_EXPECTATIONS_DIR })
   .action(async (o: { results: string; reports?: string } & ReportFlags) => {
-    const inputs = await catching(async () => {
-      const doc = await readResultsFile(resolve(o.results));
-      return { doc, expectations: await loadExpectations(resolve(o.expectations), doc.run.targets.map((t) => t.id)) };
-    });
-    if (inputs) process.exitCode = await report(inputs.doc, resolve(o.reports ?? dirname(o.results)), inputs.expectations, o);
+    const [{ reportCommand }, { inventorySecrets }] = await Promise.all([import('./cli/report.ts'), inventoryModule()]);
+    await reportCommand(o, { inventorySecrets });
   });
+
+withReportOptions(program
+  .command('merge')
+  .description('merge the results.json of shards (--shard i/n) or of several harness hosts into one run and write every report for the whole')
+  .argument('<results...>', 'results.json files (each with its allure-results next to it, for the Allure report)')
+  .requiredOption('--reports <dir>', 'where the merged results.json and reports go'), { expectations: DEFAULT_EXPECTATIONS_DIR })
+  .action(async (files: string[], o: { reports: string } & ReportFlags) => {
+    const [{ mergeCommand }, { inventorySecrets }] = await Promise.all([import('./cli/merge.ts'), inventoryModule()]);
+    await mergeCommand(files, o, { inventorySecrets });
+  });
+
+program
+  .command('diff')
+  .description('what changed between two runs (OLD.json NEW.json), or between two targets (--targets A,B); exit 1 when a case got worse')
+  .argument('<results...>', 'OLD.json NEW.json, or one results.json with --targets')
+  .option('--targets <a,b>', 'compare target B against target A (the oracle), scenario by scenario')
+  .action(async (files: string[], o: { targets?: string }) => (await import('./cli/diff.ts')).diffCommand(files, o));
+
+program
+  .command('triage')
+  .description('the EMS log lines of a run no error-map entry matched, grouped by shape, with the errorMap entry to start from; and inventory errorMap entries that matched nothing')
+  .requiredOption('--results <file>', 'a results.json of an earlier run')
+  .option('--json', 'print the triage as JSON')
+  .action(async (o: { results: string; json?: boolean }) => (await import('./cli/triage.ts')).triageCommand(o));
 
 program
   .command('restore')
@@ -96,6 +85,7 @@ program
   .requiredOption('--target <id...>', 'the targets to restore')
   .option('--inventory <file>', 'inventory YAML', DEFAULT_INVENTORY)
   .action(async (o: { target: string[]; inventory: string }) => {
+    const [{ catching }, { loadTargets }] = await Promise.all([import('./cli/report-step.ts'), inventoryModule()]);
     const targets = await catching(() => loadTargets(resolve(o.inventory), o.target));
     for (const t of targets ?? []) {
       if (!t.restore) {
@@ -116,6 +106,9 @@ program
   .description('list the scenario catalogue (no EMS is started)')
   .option('--json', 'print the scenarios as JSON')
   .action(async (o: { json?: boolean }) => {
+    const [{ loadFamilies }, { membersOf }, { expectationText }] = await Promise.all([
+      import('./scenario/families.ts'), import('./scenario/model.ts'), import('./scenario/verdict.ts'),
+    ]);
     const families = await loadFamilies();
     if (o.json) {
       console.log(JSON.stringify(families, null, 2));
@@ -123,74 +116,9 @@ program
     }
     for (const f of families) {
       console.log(`${f.name} (${f.scenarios.length})`);
-      for (const s of f.scenarios) console.log(`  ${s.id.padEnd(48)} ${s.requirements.join(',').padEnd(28)} ${s.expect.outcome === 'connects' ? 'connects' : `refuses: ${s.expect.class}`}`);
+      for (const s of f.scenarios) console.log(`  ${s.id.padEnd(48)} ${s.requirements.join(',').padEnd(28)} ${membersOf(s.expect).map(expectationText).join(' | ')}`);
       for (const inv of f.invalid) console.log(`  INVALID ${inv.error}`);
     }
   });
-
-/** The options of the report step, shared by `run` and `report`. */
-function withReportOptions(c: Command): Command {
-  return c
-  .option('--expectations <dir>', 'known divergences, one <target>.yaml per target', DEFAULT_EXPECTATIONS_DIR)
-  .option('--history <file>', 'persistent Allure history file (JSONL), for trends across runs')
-  .option('--min-pass-rate <percent>', 'release gate: passed ÷ (passed + failed + known) at least this', percent)
-  .option('--max-failures <n>', 'release gate: tolerate up to n conformance failures (default 0)', wholeNumber);
-}
-
-interface ReportFlags {
-  expectations: string;
-  history?: string;
-  minPassRate?: number;
-  maxFailures?: number;
-}
-
-/** Writes every report, prints where each went and why the exit code is what it is; returns it. */
-/** `ahead`: what the run prepared for the report step (a run's report redactor is the one its allure-results were written through). */
-async function report(
-  doc: ResultsFile, reportsDir: string, expectations: Map<string, TargetExpectations>, o: ReportFlags, ahead?: { allure: AllureGenerator; redactor: Redactor },
-): Promise<number> {
-  const gates: Gates = { ...(o.minPassRate !== undefined ? { minPassRate: o.minPassRate } : {}), ...(o.maxFailures !== undefined ? { maxFailures: o.maxFailures } : {}) };
-  const r = await writeReports(doc, { reportsDir, expectations, gates, redactor: ahead?.redactor ?? (await reportRedactor(await inventorySecrets(doc.run.inventory))), ...(o.history ? { history: resolve(o.history) } : {}), ...(ahead ? { allure: ahead.allure } : {}) });
-  const c = r.outcome.counts;
-  for (const a of r.artifacts) console.error(`  ${a.what.padEnd(18)} ${a.path}`);
-  for (const p of r.problems) console.error(`  not written: ${p}`);
-  for (const p of r.skipped) console.error(`  skipped: ${p}`);
-  for (const x of r.doc.results.filter((x) => x.divergence && x.divergence.state !== 'known')) console.error(`  ${x.target}/${x.scenario}: ${x.divergence!.note}`);
-  console.error(`conformance: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.broken} broken, ${c.known} known${r.outcome.passRate !== undefined ? ` (pass rate ${r.outcome.passRate}%)` : ''}`);
-  for (const reason of r.outcome.reasons) console.error(`  ${reason}`);
-  // A missing report is the harness failing, not the product: never hide it behind exit 0.
-  const code = r.outcome.exitCode === 0 && r.problems.length ? 2 : r.outcome.exitCode;
-  console.error(`conformance: exit ${code}`);
-  return code;
-}
-
-/** Runs a step whose error is bad input or a missing file: prints it and sets exit code 2. */
-async function catching<T>(step: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await step();
-  } catch (e) {
-    console.error(`conformance: ${(e as Error).message}`);
-    process.exitCode = 2;
-    return undefined;
-  }
-}
-
-function percent(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a percentage from 0 to 100');
-  return n;
-}
-
-function wholeNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number of at least 0');
-  return n;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
-  return n;
-}
 
 await program.parseAsync();

@@ -1,5 +1,5 @@
 // Ctrl-C during a run (docs/lab.md, "Interrupting a run"). The first SIGINT or SIGTERM stops
-// scheduling: running scenarios end (run.ts gives them INTERRUPT_GRACE_MS to reach a verdict),
+// scheduling: running scenarios end (verdict-watch.ts gives them INTERRUPT_GRACE_MS to reach a verdict),
 // the rest are reported not run, every gateway is put back from its journal, results.json and the
 // reports are written and the job exits 2. A second one leaves at once: connections cut, each
 // gateway's journal left for the next run or `npm run restore`.

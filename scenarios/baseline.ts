@@ -2,7 +2,14 @@ import { family } from '../harness/scenario/model.ts';
 import { VALIDATING } from './lib/common.ts';
 
 // What any certificate-validating client must refuse (REQUIREMENTS.md "A secure client"), and
-// the sanity endpoint every target must reach before anything else is judged.
+// the sanity endpoint every target must reach before anything else is judged. The weak variants
+// (BASE-WEAKSIG, -WEAKKEY, -PROTOCOL) are recorded policies: refused holds, accepted is weak
+// (amber, with the evidence), whatever the target's profile declares.
+
+/** Refused as `refusal` holds; a connection is recorded as weak, for `what`. */
+function refusedOrWeak(refusal: 'untrusted-cert' | 'protocol-version', what: string, protocolIn?: string[]) {
+  return { anyOf: [{ outcome: 'refuses' as const, class: refusal }, { outcome: 'connects' as const, weak: what, ...(protocolIn ? { protocolIn } : {}) }] };
+}
 
 export default family('baseline', { ems: { certificates: VALIDATING } }, [
   {
@@ -70,34 +77,37 @@ export default family('baseline', { ems: { certificates: VALIDATING } }, [
   },
   {
     id: 'baseline.sha1-leaf',
-    title: 'Leaf signed with SHA-1: refused unless the target profile accepts weak signatures',
+    title: 'Leaf signed with SHA-1: refused as untrusted; accepted is recorded as weak',
     requirements: ['BASE-WEAKSIG'],
     endpoint: { cert: 'leaf-sha1' },
-    expect: { outcome: 'refuses', class: 'untrusted-cert' },
-    variants: [{ when: { has: ['accepts-sha1-signatures'] }, expect: { outcome: 'connects' } }],
+    expect: refusedOrWeak('untrusted-cert', 'accepted a platform certificate signed with SHA-1 (BASE-WEAKSIG)'),
+  },
+  {
+    id: 'baseline.md5-leaf',
+    title: 'Leaf signed with MD5: refused as untrusted; accepted is recorded as weak',
+    requirements: ['BASE-WEAKSIG'],
+    endpoint: { cert: 'leaf-md5' },
+    expect: refusedOrWeak('untrusted-cert', 'accepted a platform certificate signed with MD5 (BASE-WEAKSIG)'),
   },
   {
     id: 'baseline.rsa1024-leaf',
-    title: 'Leaf with an RSA-1024 key: refused unless the target profile accepts small keys',
+    title: 'Leaf with an RSA-1024 key: refused as untrusted; accepted is recorded as weak',
     requirements: ['BASE-WEAKKEY'],
     endpoint: { cert: 'leaf-rsa1024' },
-    expect: { outcome: 'refuses', class: 'untrusted-cert' },
-    variants: [{ when: { has: ['accepts-rsa1024'] }, expect: { outcome: 'connects' } }],
+    expect: refusedOrWeak('untrusted-cert', 'accepted a platform certificate with an RSA-1024 key (BASE-WEAKKEY)'),
   },
   {
     id: 'baseline.tls10-only',
-    title: 'Platform offering only TLS 1.0: refused (protocol version) unless the profile allows legacy TLS',
+    title: 'Platform offering only TLS 1.0: refused (protocol version); a TLS 1.0 connection is recorded as weak',
     requirements: ['BASE-PROTOCOL'],
     endpoint: { cert: 'leaf-valid', minVersion: 'TLSv1', maxVersion: 'TLSv1' },
-    expect: { outcome: 'refuses', class: 'protocol-version' },
-    variants: [{ when: { has: ['legacy-tls'] }, expect: { outcome: 'connects', protocolIn: ['TLSv1'] } }],
+    expect: refusedOrWeak('protocol-version', 'completed a TLS 1.0 handshake (BASE-PROTOCOL)', ['TLSv1']),
   },
   {
     id: 'baseline.tls11-only',
-    title: 'Platform offering only TLS 1.1: refused (protocol version) unless the profile allows legacy TLS',
+    title: 'Platform offering only TLS 1.1: refused (protocol version); a TLS 1.1 connection is recorded as weak',
     requirements: ['BASE-PROTOCOL'],
     endpoint: { cert: 'leaf-valid', minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1' },
-    expect: { outcome: 'refuses', class: 'protocol-version' },
-    variants: [{ when: { has: ['legacy-tls'] }, expect: { outcome: 'connects', protocolIn: ['TLSv1.1'] } }],
+    expect: refusedOrWeak('protocol-version', 'completed a TLS 1.1 handshake (BASE-PROTOCOL)', ['TLSv1.1']),
   },
 ]);

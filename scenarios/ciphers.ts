@@ -46,24 +46,32 @@ export default family('ciphers', { ems: { certificates: VALIDATING } }, [
     expect: { outcome: 'refuses', class: 'config-error' },
     variants: [{ when: ON_AXTLS, expect: { outcome: 'connects' } }],
   },
-  {
-    id: 'cipher.list.null-allowed',
-    title: 'cipher_suite allowing eNULL (control for cipher.recommended.enull): the endpoint really serves NULL-SHA256',
-    requirements: ['CIPHER-LIST', 'CIPHER-AXTLS'],
-    endpoint: { maxVersion: 'TLSv1.2', ciphers: 'NULL-SHA256' },
-    ems: { certificates: { cipher_suite: 'eNULL:@SECLEVEL=0' } },
-    expect: { outcome: 'connects', cipherIn: ['NULL-SHA256'] },
-    variants: [{ when: ON_AXTLS, expect: NO_SHARED }],
-  },
-  {
-    id: 'cipher.list.anonymous-allowed',
-    title: 'cipher_suite allowing aNULL, validation off (control for cipher.recommended.anonymous): the endpoint really serves ADH',
-    requirements: ['CIPHER-LIST', 'CIPHER-AXTLS'],
-    endpoint: { maxVersion: 'TLSv1.2', ciphers: 'ADH-AES128-GCM-SHA256:AECDH-AES128-SHA', dhBits: 2048 },
-    ems: { certificates: { validate: false, cipher_suite: 'aNULL:@SECLEVEL=0' } },
-    expect: { outcome: 'connects', cipherIn: ['ADH-AES128-GCM-SHA256', 'AECDH-AES128-SHA'] },
-    variants: [{ when: ON_AXTLS, expect: NO_SHARED }],
-  },
+  // Controls for cipher.recommended.enull / .anonymous: the endpoint really serves those suites to
+  // a list that allows them. OpenSSL 1.1.0 and later negotiate them only at `@SECLEVEL=0`, which
+  // OpenSSL 1.0.2 (no security levels) refuses as a whole list: one form per line.
+  ...([
+    ['null-allowed', 'eNULL', 'NULL-SHA256', { maxVersion: 'TLSv1.2', ciphers: 'NULL-SHA256' }, {}, ['NULL-SHA256']],
+    ['anonymous-allowed', 'aNULL', 'ADH', { maxVersion: 'TLSv1.2', ciphers: 'ADH-AES128-GCM-SHA256:AECDH-AES128-SHA', dhBits: 2048 }, { validate: false }, ['ADH-AES128-GCM-SHA256', 'AECDH-AES128-SHA']],
+  ] as const).flatMap(([name, alias, serves, endpoint, certificates, cipherIn]) => [
+    {
+      id: `cipher.list.${name}`,
+      title: `cipher_suite ${alias}:@SECLEVEL=0 (control for cipher.recommended; OpenSSL 1.1.0 and later): the endpoint really serves ${serves}`,
+      requirements: ['CIPHER-LIST' as const],
+      needs: ['cipher-seclevel'],
+      endpoint,
+      ems: { certificates: { ...certificates, cipher_suite: `${alias}:@SECLEVEL=0` } },
+      expect: { outcome: 'connects' as const, cipherIn: [...cipherIn] },
+    },
+    {
+      id: `cipher.list.${name}.openssl-1.0.2`,
+      title: `cipher_suite ${alias} (control for cipher.recommended; OpenSSL 1.0.2, no security levels): the endpoint really serves ${serves}`,
+      requirements: ['CIPHER-LIST' as const],
+      needs: ['openssl:1.0.2'],
+      endpoint,
+      ems: { certificates: { ...certificates, cipher_suite: alias } },
+      expect: { outcome: 'connects' as const, cipherIn: [...cipherIn] },
+    },
+  ]),
 
   // --- CIPHER-RECOMMENDED: every excluded class Node's OpenSSL can serve (3DES, RC4, SEED, IDEA,
   // MD5, EXPORT and LOW suites are not in it; PSK, SRP and DSS need credentials no EMS has) ---
@@ -136,11 +144,11 @@ export default family('ciphers', { ems: { certificates: VALIDATING } }, [
   },
   {
     id: 'cipher.set.chacha20',
-    title: 'Platform offering only ChaCha20-Poly1305 (TLS 1.2 and 1.3): connects with it; axTLS is refused',
+    title: 'Platform offering only ChaCha20-Poly1305 (TLS 1.2 and 1.3): connects with it where the build has ChaCha20 (OpenSSL 1.1.0+); axTLS and OpenSSL 1.0.2 are refused',
     requirements: ['CIPHER-RECOMMENDED', 'CIPHER-AXTLS'],
     endpoint: CIPHER_SETS.chacha20,
     expect: { outcome: 'connects', cipherIn: ['ECDHE-RSA-CHACHA20-POLY1305', 'TLS_CHACHA20_POLY1305_SHA256'] },
-    variants: [{ when: ON_AXTLS, expect: NO_SHARED }],
+    variants: [{ when: ON_AXTLS, expect: NO_SHARED }, { when: { lacks: ['chacha20'] }, expect: NO_SHARED }],
   },
   {
     id: 'cipher.set.cbc-only',

@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EmsEvents } from './ems-events.ts';
-import { freePort, releasePort } from './ports.ts';
+import { freePort, releasePort } from '../harness/endpoints/ports.ts';
+import { checkPrivateHosts, needsPrivateHosts, privateHostsText, withPrivateHosts } from './private-hosts.ts';
 import {
-  InfrastructureError, type EmsProcess, type FileToPut, type Target, type TargetProfile, type TargetSession,
+  DialRefused, InfrastructureError, type EmsProcess, type FileToPut, type Target, type TargetProfile, type TargetSession,
 } from '../harness/scenario/target.ts';
 
 // Drives any wsems-compatible executable on the harness host: the simulator by default, or a
@@ -44,19 +45,21 @@ export class LocalTarget implements Target {
   async openSession(scenarioId: string): Promise<TargetSession> {
     const dir = await mkdtemp(join(tmpdir(), `${SESSION_PREFIX}${scenarioId.slice(0, 40)}-`));
     await chmod(dir, 0o700);
-    return new LocalSession(dir, this.#opts);
+    return new LocalSession(dir, this.#opts, this.bindAddress);
   }
 
   async close(): Promise<void> {}
 }
 
 class LocalSession implements TargetSession {
+  readonly dialRoute = 'a TCP connection on the harness host (the EMS runs here)';
   readonly #running = new Set<LocalEms>();
   readonly #ports: number[] = [];
 
   constructor(
     readonly dir: string,
     private readonly opts: LocalTargetOptions,
+    private readonly bindAddress: string,
   ) {}
 
   putFiles(files: FileToPut[]): Promise<string[]> {
@@ -82,21 +85,39 @@ class LocalSession implements TargetSession {
     return out.split('\n').pop()!.trim();
   }
 
-  async restPort(): Promise<number> {
-    const port = await freePort();
+  /**
+   * Free on every address, not only on `host`: a local-server scenario also dials the addresses the
+   * EMS must not listen on, and a listener of someone else's there would look like the EMS's.
+   */
+  async restPort(host?: string): Promise<number> {
+    const port = await freePort('::').catch(() => freePort(host));
     this.#ports.push(port);
     return port;
   }
 
+  dial(host: string, port: number): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const failed = (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'ECONNREFUSED' ? new DialRefused(`nothing listens on ${host}:${port} (ECONNREFUSED)`) : new InfrastructureError(`cannot connect to ${host}:${port}: ${e.message}`));
+      socket.once('error', failed);
+      socket.once('connect', () => {
+        socket.off('error', failed);
+        resolve(socket);
+      });
+    });
+  }
+
   async start(configJson: string): Promise<EmsProcess> {
     const cfg = await this.#put('config.json', configJson, true);
-    const child = spawn(this.opts.executable, ['-cfg', cfg], {
+    const { command, args } = await this.#command(['-cfg', cfg], platformHostOf(configJson));
+    const child = spawn(command, args, {
       cwd: this.dir,
       env: this.#env(),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so stop() reaches anything it started
     });
-    const ems = new LocalEms(child, restPortOf(configJson));
+    const ems = new LocalEms(child);
     this.#running.add(ems);
     if (child.pid !== undefined) trackGroup(child.pid, ems);
     await ems.spawned();
@@ -107,6 +128,16 @@ class LocalSession implements TargetSession {
     await Promise.all([...this.#running].map((e) => e.stop()));
     this.#ports.forEach(releasePort);
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** The EMS command line; for a conformance name (capability conformance-names), in a mount namespace with its own /etc/hosts. */
+  async #command(args: string[], host: string | undefined): Promise<{ command: string; args: string[] }> {
+    if (!this.opts.profile.capabilities.includes('conformance-names') || !needsPrivateHosts(host)) {
+      return { command: this.opts.executable, args };
+    }
+    const hosts = await this.#put('hosts', await privateHostsText(this.bindAddress));
+    await checkPrivateHosts(this.opts.id, hosts);
+    return withPrivateHosts(hosts, this.opts.executable, args);
   }
 
   /** Runs the executable to its end: its exit code and standard output. */
@@ -129,14 +160,11 @@ class LocalSession implements TargetSession {
 
 class LocalEms extends EmsEvents implements EmsProcess {
   readonly #done: Promise<void>;
-  constructor(
-    private readonly child: ChildProcess,
-    private readonly restPort: number,
-  ) {
+  constructor(private readonly child: ChildProcess) {
     super();
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const [name, stream] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (text) => this.emitLine(text));
+      createInterface({ input: stream }).on('line', (text) => this.emitLine(text, name));
     }
     // 'close': the process has exited and both streams are read to their end, every line emitted.
     this.#done = new Promise((resolve) => {
@@ -153,18 +181,6 @@ class LocalEms extends EmsEvents implements EmsProcess {
     });
   }
 
-  async isConnected(): Promise<boolean> {
-    // node:http rather than fetch: the one request per connected scenario, without loading undici.
-    const text = await new Promise<string>((resolve, reject) => {
-      get({ host: '127.0.0.1', port: this.restPort, path: '/Thingworx/Things/LocalEms/Properties/isConnected', agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(body)).on('error', reject);
-      }).on('error', reject);
-    });
-    const body = JSON.parse(text) as { rows?: Array<{ isConnected?: unknown }> };
-    return body.rows?.[0]?.isConnected === true;
-  }
-
   async stop(): Promise<void> {
     if (this.exited) return;
     const pid = this.child.pid;
@@ -175,10 +191,10 @@ class LocalEms extends EmsEvents implements EmsProcess {
   }
 }
 
-/** The EMS serves its REST API where config.json says (default 8000, EMS-FACTS). */
-function restPortOf(configJson: string): number {
-  const port = (JSON.parse(configJson) as { http_server?: { port?: unknown } }).http_server?.port;
-  return typeof port === 'number' ? port : 8000;
+/** The host the EMS dials first (ws_servers[0].host). */
+function platformHostOf(configJson: string): string | undefined {
+  const host = (JSON.parse(configJson) as { ws_servers?: Array<{ host?: unknown }> }).ws_servers?.[0]?.host;
+  return typeof host === 'string' ? host : undefined;
 }
 
 /**

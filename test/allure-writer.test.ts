@@ -29,6 +29,20 @@ describe('allure-results writer', () => {
     assert.match(await readFile(join(dir, 'environment.properties'), 'utf8'), /^target=simulator$/m);
   });
 
+  it('writes a result with its scenario\'s real start and stop and a skip\'s reason, the carrier labels taken out', async () => {
+    const w = new ResultsWriter(dir);
+    const labels = [{ name: 'story', value: 'cert.x' }, { name: '_scenarioStart', value: '2026-01-02T03:04:05.678Z' }, { name: '_scenarioDurationMs', value: '95' }, { name: '_statusReason', value: 'known divergence: r (https://t/1)' }];
+    const steps = [{ name: 'EMS log', start: 9e12, stop: 9e12 }];
+    w.writeResult({ uuid: 'r1', name: 'case', start: 9e12, stop: 9e12 + 1, labels, steps, status: 'skipped', statusDetails: { message: 'Test skipped' } } as unknown as Parameters<ResultsWriter['writeResult']>[0]);
+    const written = JSON.parse(await readFile(join(dir, 'r1-result.json'), 'utf8'));
+    const start = Date.parse('2026-01-02T03:04:05.678Z');
+    assert.equal(written.start, start);
+    assert.equal(written.stop - written.start, 95);
+    assert.deepEqual(written.labels, [{ name: 'story', value: 'cert.x' }]);
+    assert.deepEqual(written.steps.map((x: { start: number; stop: number }) => [x.start, x.stop]), [[start + 95, start + 95]]);
+    assert.equal(written.statusDetails.message, 'known divergence: r (https://t/1)');
+  });
+
   it('a second write of a name replaces the first', async () => {
     const w = new ResultsWriter(dir);
     w.writeGlobals('globals.json', { attachments: [], errors: [] } as Parameters<ResultsWriter['writeGlobals']>[1]);

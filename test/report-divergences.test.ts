@@ -89,6 +89,7 @@ describe('known divergences in the main job', function () {
     reports = join(dir, 'reports');
     // The simulator checks host names; a profile that says it does not makes cert.host.mismatch
     // deviate for real (expected to connect, refused), as a gateway with a wrong profile would.
+    // Only the two listed scenarios run: every other host-name refusal would deviate the same way.
     const inv = parseYaml(await readFile(DEFAULT_INVENTORY, 'utf8')) as { targets: Array<Record<string, unknown>> };
     const sim = inv.targets.find((t) => t.id === 'simulator')!;
     Object.assign(sim, {
@@ -102,7 +103,7 @@ describe('known divergences in the main job', function () {
       'cert.host.mismatch': { status: 'failed', verdict: 'REFUSED', class: 'hostname-mismatch', reason: 'checks host names after all', link: 'https://tracker.example.com/EMS-7' },
       'cert.host.check-disabled': { status: 'failed', reason: 'used to ignore the switch', link: 'https://tracker.example.com/EMS-8' },
     }));
-    run = await execa(process.execPath, ['--import', 'tsx', CLI, 'run', '--inventory', join(dir, 'inventory.yaml'), '--expectations', join(dir, 'expectations'), '--reports', reports, '--scenario', 'cert.host.'], { reject: false, all: true });
+    run = await execa(process.execPath, ['--import', 'tsx', CLI, 'run', '--inventory', join(dir, 'inventory.yaml'), '--expectations', join(dir, 'expectations'), '--reports', reports, '--scenario', 'cert.host.mismatch', 'cert.host.check-disabled'], { reject: false, all: true });
   });
   after(() => rm(dir, { recursive: true, force: true }));
 

@@ -26,7 +26,7 @@ describe('exit codes and release gates', () => {
   it('pass rate counts passed among passed, failed and known; skipped and broken are not judged', () => {
     const o = evaluate([...of('passed', 'passed', 'passed', 'failed', 'skipped', 'broken'), { status: 'failed', divergence: KNOWN }]);
     assert.equal(o.passRate, 60);
-    assert.deepEqual(o.counts, { total: 7, passed: 3, failed: 1, skipped: 1, broken: 1, known: 1, fixed: 0, changed: 0 });
+    assert.deepEqual(o.counts, { total: 7, passed: 3, failed: 1, skipped: 1, broken: 1, known: 1, weak: 0, fixed: 0, changed: 0 });
   });
 
   it('--max-failures tolerates up to n failures; --min-pass-rate fails a run below it', () => {
@@ -41,6 +41,22 @@ describe('exit codes and release gates', () => {
 
   it('a pass-rate gate with nothing judged fails rather than passes', () => {
     assert.equal(evaluate(of('skipped'), { minPassRate: 1 }).exitCode, 1);
+  });
+
+  it('weak results (weak crypto accepted) neither pass nor fail the run, unless --fail-on weak asks', () => {
+    const weak = { status: 'passed' as const, weak: { what: 'completed a TLS 1.0 handshake', evidence: 'TLSv1 AES128-SHA' } };
+    const results = [...of('passed', 'passed', 'passed'), weak];
+    const o = evaluate(results);
+    assert.equal(o.exitCode, 0);
+    assert.equal(o.counts.weak, 1);
+    assert.equal(o.counts.passed, 3, 'a weak result is not counted as passed');
+    assert.equal(o.passRate, 100, 'nor judged in the pass rate');
+    assert.ok(o.reasons.some((r) => /1 weak result: weak crypto accepted, recorded \(--fail-on weak makes them fail\)/.test(r)));
+    const gated = evaluate(results, { failOnWeak: true });
+    assert.equal(gated.exitCode, 1);
+    assert.equal(gated.passRate, 75);
+    assert.match(gated.reasons[0]!, /^1 conformance failure \(1 weak result among them: --fail-on weak\)/);
+    assert.equal(evaluate(results, { failOnWeak: true, maxFailures: 1 }).exitCode, 0, '--max-failures tolerates them like failures');
   });
 
   it('a fixed divergence passes and says to remove it from the list', () => {

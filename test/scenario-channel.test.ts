@@ -32,20 +32,19 @@ function fakeChannel() {
   return { ch, stdout, stderr, written, exit, ended: () => ended };
 }
 
-function channel(drain: Drain, restInBand = true) {
+function channel(drain: Drain, output?: string) {
   const f = fakeChannel();
   let ports: number[] = [];
   const ems = new ScenarioChannel(f.ch, N, drain, {
     lost: () => undefined,
     ports: (p) => (ports = p),
-    restInBand: () => restInBand,
-    restFallback: async () => 'HTTP/1.1 200 OK\r\n\r\n{"rows":[{"isConnected":true}]}',
-  });
+  }, output);
   const lines: string[] = [];
+  const streams: Array<string | undefined> = [];
   const exits: Array<{ code: number | null; signal: string | null }> = [];
-  ems.onLine((l) => lines.push(l.text));
+  ems.onLine((l) => (lines.push(l.text), streams.push(l.stream)));
   ems.onExit((e) => exits.push({ code: e.code, signal: e.signal }));
-  return { ...f, ems, lines, exits, ports: () => ports };
+  return { ...f, ems, lines, streams, exits, ports: () => ports };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -90,23 +89,15 @@ describe('SSH: the scenario channel', () => {
     assert.equal(stopped.exits.length, 1, 'stopped by the harness (nothing to wait for): reported at once');
   });
 
-  it('answers isConnected through the script, or through the fallback when the gateway has no tool', async () => {
-    const c = channel('ordered');
-    c.stdout.write(`${N} started\n`);
-    const asked = c.ems.isConnected();
+  it('names the stream of every line for SECRET-NOLOG: the EMS output as the launcher calls it, the script\'s own as stderr', async () => {
+    const c = channel('grown', 'service log');
+    c.stderr.write(`${N} started\n`);
+    c.stdout.write('EMS: connecting\n');
+    c.stderr.write('harness: cannot stop wsems\n');
     await tick();
-    assert.deepEqual(c.written, ['rest\n']);
-    const http = Buffer.from('HTTP/1.0 200 OK\r\n\r\n{"rows":[{"isConnected":true}]}').toString('hex');
-    c.stderr.write(`${N} rest x${http}\n`);
-    assert.equal(await asked, true);
-    const again = c.ems.isConnected();
-    await tick();
-    c.stderr.write(`${N} rest x\n`); // no answer from the EMS: not connected
-    assert.equal(await again, false);
-    const noTool = c.ems.isConnected();
-    await tick();
-    c.stderr.write(`${N} rest -\n`);
-    assert.equal(await noTool, true, 'asked through the fallback');
+    assert.deepEqual(c.lines, ['EMS: connecting', 'harness: cannot stop wsems']);
+    assert.deepEqual(c.streams, ['service log', 'stderr']);
+    assert.deepEqual(c.written, [], 'nothing is written to the channel but EOF: the REST check dials through the connection');
   });
 
   it('lines from the script itself are infrastructure; a script that ends before the EMS started rejects start with them', async () => {

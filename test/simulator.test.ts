@@ -15,7 +15,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Code, decodeMessage, EMPTY_RESPONSE, encodeMessage, parseAuthBody, parseBindBody } from '../harness/endpoints/alwayson.ts';
 import type { EmsConfigInput } from '../harness/ems/config.ts';
 import { attributeLine, C_SDK_ERROR_MAP } from '../harness/ems/error-map.ts';
+import type { ErrorMapEntry } from '../harness/scenario/target.ts';
+import { INT16_MAX_PORT, listenInRange } from '../harness/endpoints/ports.ts';
 import { decryptSecret, readKey } from '../targets/simulator/secrets.ts';
+import { DEFAULT_INVENTORY, readInventory } from '../targets/inventory.ts';
 
 // Runs the BUILT simulator (targets/simulator/bin/wsems) as a child process against a small
 // in-test platform (https + ws on /Thingworx/WS answering AUTH/BIND) with certificates made here.
@@ -24,6 +27,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'targets/simulator/bin/wsems');
 const APP_KEY = 'a1b2c3d4-e5f6-4711-8000-0123456789ab';
 const KEY_PASSPHRASE = 'correct horse battery staple';
+/** The simulator's own lines (its start-up refusals) are in its inventory entry, the C SDK's in the default map. */
+const SIM_LINES: ErrorMapEntry[] = (await readInventory(DEFAULT_INVENTORY)).targets.find((t) => t.id === 'simulator')!.errorMap;
+const simAttribute = (line: string) => attributeLine(line, SIM_LINES);
 
 // ---------- a small PKI (node-forge certificates, RSA keys from Node crypto) ----------
 
@@ -79,11 +85,18 @@ interface Seen {
 
 class Platform {
   readonly seen: Seen = {};
+  /** TCP connections accepted, TLS handshakes completed and failed. */
+  connections = 0;
+  handshakes = 0;
+  handshakeErrors = 0;
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
 
-  private constructor(private readonly server: HttpsServer | HttpServer, readonly port: number) {
-    this.wss = new WebSocketServer({ server, path: '/Thingworx/WS' });
+  private constructor(private readonly server: HttpsServer | HttpServer, readonly port: number, autoPong: boolean) {
+    server.on('connection', () => this.connections++);
+    server.on('secureConnection', () => this.handshakes++);
+    server.on('tlsClientError', () => this.handshakeErrors++);
+    this.wss = new WebSocketServer({ server, path: '/Thingworx/WS', autoPong });
     this.wss.on('connection', (ws, req) => {
       this.sockets.add(ws);
       ws.on('close', () => this.sockets.delete(ws));
@@ -103,13 +116,14 @@ class Platform {
     });
   }
 
-  static async start(leaf: Issued, chain: Issued[] = [], clientCa?: Issued): Promise<Platform> {
+  /** `opts.port: 'ephemeral'` listens on a kernel-chosen port (32768 and up); else one a real EMS reaches. */
+  static async start(leaf: Issued, chain: Issued[] = [], clientCa?: Issued, opts: { port?: 'ephemeral'; autoPong?: boolean } = {}): Promise<Platform> {
     const server = createHttpsServer({
       cert: [leaf.cert, ...chain.map((c) => c.cert)].join(''),
       key: leaf.key,
       ...(clientCa ? { requestCert: true, rejectUnauthorized: true, ca: clientCa.cert } : {}),
     });
-    return Platform.listen(server);
+    return Platform.listen(server, opts);
   }
 
   /** A platform without TLS (ws_connection.encryption "none"). */
@@ -117,9 +131,10 @@ class Platform {
     return Platform.listen(createHttpServer());
   }
 
-  private static async listen(server: HttpsServer | HttpServer): Promise<Platform> {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const platform = new Platform(server, (server.address() as { port: number }).port);
+  private static async listen(server: HttpsServer | HttpServer, opts: { port?: 'ephemeral'; autoPong?: boolean } = {}): Promise<Platform> {
+    if (opts.port === 'ephemeral') await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    else await listenInRange(server, '127.0.0.1');
+    const platform = new Platform(server, (server.address() as { port: number }).port, opts.autoPong ?? true);
     platforms.push(platform);
     return platform;
   }
@@ -280,6 +295,20 @@ function encrypt(secret: string, keyFile?: string, how: { command?: string[]; en
   return r.stdout.trim();
 }
 
+/**
+ * The test client's certificate, and its key in each key_file format the vendor page lists, encrypted
+ * under KEY_PASSPHRASE: PEM (PKCS#8), `.p8` (PKCS#8 DER), `.p12` holding `p12Certs` (default: its own).
+ */
+function clientKeyFiles(p12Algorithm: '3des' | 'aes256', p12Certs = [pki.client.forgeCert]): { cert: string; pem: string; p8: string; p12: string } {
+  const base = join(dir, `client-${++configCount}`);
+  const files = { cert: `${base}.pem`, pem: `${base}-key.pem`, p8: `${base}-key.p8`, p12: `${base}.p12` };
+  writeFileSync(files.cert, pki.client.cert);
+  writeFileSync(files.pem, pki.client.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
+  writeFileSync(files.p8, pki.client.keyObject.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
+  writeP12(files.p12, p12Certs, p12Algorithm);
+  return files;
+}
+
 /** The client's key and certificates as a PKCS#12 file under KEY_PASSPHRASE. */
 function writeP12(file: string, certs: forge.pki.Certificate[], algorithm: '3des' | 'aes256'): void {
   const asn1 = forge.pkcs12.toPkcs12Asn1(pki.client.forgeKey, certs, KEY_PASSPHRASE, { algorithm });
@@ -308,7 +337,10 @@ async function untilConnected(restPort: number): Promise<void> {
   while (!(await restIsConnected(restPort).catch(() => false))) await new Promise((r) => setTimeout(r, 50));
 }
 
-let pki: { ca: Issued; otherCa: Issued; leaf: Issued; wrongHost: Issued; selfSigned: Issued; stray: Issued; client: Issued };
+let pki: {
+  ca: Issued; otherCa: Issued; leaf: Issued; wrongHost: Issued; selfSigned: Issued; stray: Issued; client: Issued;
+  notCa: Issued; underNotCa: Issued; rogueClient: Issued;
+};
 let files: { caBundle: string; otherCa: string };
 
 /** A config for the platform on `port`: TRACE logging, quick retries, one attempt unless said. */
@@ -319,10 +351,32 @@ function config(port: number, restPort: number, over: {
     ws_servers: [{ host: 'localhost', port }],
     appKey: over.appKey ?? APP_KEY,
     logger: { level: 'TRACE' },
-    http_server: { host: 'localhost', port: restPort, ssl: false },
+    http_server: { host: '127.0.0.1', port: restPort, ssl: false },
     ws_connection: { connect_retries: 1, connect_retry_interval: 100, connect_timeout: 5000, ...over.ws_connection },
     certificates: { cert_chain: files.caBundle, ...over.certificates },
   };
+}
+
+const helloServers: NetServer[] = [];
+
+/** A "platform" that records the EMS's ClientHello, then hangs up (on a port every profile reaches). */
+async function captureHello(): Promise<{ port: number; hello: Promise<ClientHello> }> {
+  let resolve!: (h: ClientHello) => void;
+  const hello = new Promise<ClientHello>((r) => (resolve = r));
+  const server = createNetServer((socket) => {
+    let buf = Buffer.alloc(0);
+    socket.on('error', () => {});
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const parsed = parseClientHello(buf);
+      if (parsed) {
+        resolve(parsed);
+        socket.destroy();
+      }
+    });
+  });
+  helloServers.push(server);
+  return { port: await listenInRange(server, '127.0.0.1'), hello };
 }
 
 /** A run that must be refused: `retries` attempts, exit 2; returns the first attributed line. */
@@ -330,16 +384,16 @@ async function refusal(sim: Sim, retries = 1): Promise<{ line: string; cls: Retu
   assert.equal(await sim.exited, 2, sim.output());
   assert.ok(sim.line(new RegExp(`twApi_Connect: Max number of connect retries: ${retries}, has been reached`)), sim.output());
   for (const line of sim.lines) {
-    const cls = attributeLine(line);
-    if (cls) return { line, cls };
+    const cls = simAttribute(line);
+    if (cls && cls !== 'context') return { line, cls };
   }
   assert.fail(`no attributable line:\n${sim.output()}`);
 }
 
 async function startupFailure(sim: Sim): Promise<{ line: string; cls: ReturnType<typeof attributeLine> }> {
   assert.equal(await sim.exited, 1, sim.output());
-  const line = sim.lines.find((l) => attributeLine(l)) ?? assert.fail(`no attributable line:\n${sim.output()}`);
-  return { line, cls: attributeLine(line) };
+  const line = sim.lines.find((l) => simAttribute(l)) ?? assert.fail(`no attributable line:\n${sim.output()}`);
+  return { line, cls: simAttribute(line) };
 }
 
 describe('simulated WS EMS (built executable)', function () {
@@ -352,6 +406,8 @@ describe('simulated WS EMS (built executable)', function () {
     dir = mkdtempSync(join(tmpdir(), 'wsems-sim-test-'));
     const ca = issue({ cn: 'Sim Test CA', org: 'Harness', ou: 'QA', ca: true });
     const otherCa = issue({ cn: 'Other CA', org: 'Elsewhere', ca: true });
+    // An intermediate without CA:TRUE (and without keyCertSign) that nevertheless signs a leaf.
+    const notCa = issue({ cn: 'Not A CA', org: 'Harness', issuer: ca });
     pki = {
       ca,
       otherCa,
@@ -360,6 +416,9 @@ describe('simulated WS EMS (built executable)', function () {
       selfSigned: issue({ cn: 'localhost', dns: ['localhost'] }),
       stray: issue({ cn: 'nowhere.example', issuer: otherCa, dns: ['nowhere.example'] }),
       client: issue({ cn: 'ems-client', org: 'Harness', issuer: ca, eku: 'clientAuth' }),
+      notCa,
+      underNotCa: issue({ cn: 'localhost', issuer: notCa, dns: ['localhost'], eku: 'serverAuth' }),
+      rogueClient: issue({ cn: 'rogue-client', issuer: otherCa, eku: 'clientAuth' }),
     };
     files = { caBundle: join(dir, 'ca-bundle.pem'), otherCa: join(dir, 'other-ca.pem') };
     // CERT-CHAIN: the issuing CA is not the first certificate of the list.
@@ -375,6 +434,7 @@ describe('simulated WS EMS (built executable)', function () {
     }
     await Promise.all(sims.splice(0).map((sim) => sim.stop('SIGKILL')));
     for (const platform of platforms.splice(0)) platform.close();
+    for (const server of helloServers.splice(0)) server.close();
   });
 
   after(function () {
@@ -520,12 +580,7 @@ describe('simulated WS EMS (built executable)', function () {
   });
 
   it('a wrong or missing key passphrase exits 1 at once (key-load-error)', async function () {
-    const clientCert = join(dir, 'client.pem');
-    const encryptedPem = join(dir, 'client-key.pem');
-    const p12 = join(dir, 'client-wrong.p12');
-    writeFileSync(clientCert, pki.client.cert);
-    writeFileSync(encryptedPem, pki.client.keyObject.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
-    writeP12(p12, [pki.client.forgeCert], '3des');
+    const { cert: clientCert, pem: encryptedPem, p12 } = clientKeyFiles('3des');
     const cases: { key_file: string; key_passphrase?: string; expect: RegExp }[] = [
       { key_file: encryptedPem, key_passphrase: 'not the passphrase', expect: /wrong certificates\.key_passphrase/ },
       { key_file: encryptedPem, expect: /key_passphrase is not set/ },
@@ -543,12 +598,7 @@ describe('simulated WS EMS (built executable)', function () {
 
   it('-encrypt output works as appKey and key_passphrase (mutual TLS with an encrypted .p8 key, and a .p12)', async function () {
     const platform = await Platform.start(pki.leaf, [], pki.ca);
-    const clientCert = join(dir, 'client.pem');
-    const p8 = join(dir, 'client-key.p8');
-    const p12 = join(dir, 'client.p12');
-    writeFileSync(clientCert, pki.client.cert);
-    writeFileSync(p8, pki.client.keyObject.export({ type: 'pkcs8', format: 'der', cipher: 'aes-256-cbc', passphrase: KEY_PASSPHRASE }));
-    writeP12(p12, [pki.client.forgeCert, pki.ca.forgeCert], '3des');
+    const { cert: clientCert, p8, p12 } = clientKeyFiles('3des', [pki.client.forgeCert, pki.ca.forgeCert]);
     const appKey = encrypt(APP_KEY);
     const key_passphrase = encrypt(KEY_PASSPHRASE);
     assert.notEqual(appKey, APP_KEY);
@@ -585,6 +635,14 @@ describe('simulated WS EMS (built executable)', function () {
     const sim = startSim(`{\n  "appKey": "${APP_KEY}",\n  "ws_servers": [}\n`);
     const { line, cls } = await startupFailure(sim);
     assert.match(line, /cfg-\d+\.json:3:18: malformed JSON: /);
+    assert.equal(cls, 'config-error');
+  });
+
+  it('names file and dotted path of every schema problem (config-error), without quoting a value', async function () {
+    const sim = startSim({ ...config(1, await freePort()), appKey: 12345678, certificates: { validate: 'yes' } } as unknown as EmsConfigInput);
+    const { line, cls } = await startupFailure(sim);
+    assert.match(line, /wsems: configuration error: \S*cfg-\d+\.json: appKey: expected string, got number; \S*cfg-\d+\.json: certificates\.validate: expected boolean, got string$/);
+    assert.ok(!line.includes('12345678'), line);
     assert.equal(cls, 'config-error');
   });
 
@@ -632,32 +690,6 @@ describe('simulated WS EMS (built executable)', function () {
   });
 
   describe('build flavours and the simulated FIPS policy', () => {
-    const servers: NetServer[] = [];
-    afterEach(() => {
-      for (const server of servers.splice(0)) server.close();
-    });
-
-    /** A "platform" that records the EMS's ClientHello, then hangs up. */
-    async function captureHello(): Promise<{ port: number; hello: Promise<ClientHello> }> {
-      let resolve!: (h: ClientHello) => void;
-      const hello = new Promise<ClientHello>((r) => (resolve = r));
-      const server = createNetServer((socket) => {
-        let buf = Buffer.alloc(0);
-        socket.on('error', () => {});
-        socket.on('data', (d: Buffer) => {
-          buf = Buffer.concat([buf, d]);
-          const parsed = parseClientHello(buf);
-          if (parsed) {
-            resolve(parsed);
-            socket.destroy();
-          }
-        });
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      servers.push(server);
-      return { port: (server.address() as { port: number }).port, hello };
-    }
-
     const axtls = () => ({ ...simEnv(), WSEMS_SIM_FLAVOUR: 'axtls' });
     const offered = (h: ClientHello) => h.suites.filter((s) => s !== SUITE.SCSV).sort((a, b) => a - b);
 
@@ -758,10 +790,197 @@ describe('simulated WS EMS (built executable)', function () {
       assert.equal(platform.seen.clientCn, 'ems-client');
     });
   });
+
+  it('an intermediate without CA:TRUE: code 79 "invalid CA certificate", as OpenSSL 3.0 numbers it (24 is NO_ISSUER_PUBLIC_KEY there)', async function () {
+    const platform = await Platform.start(pki.underNotCa, [pki.notCa]);
+    for (const env of [simEnv(), { ...simEnv(), WSEMS_SIM_PROFILE: 'csdk-2.2.1' }]) {
+      const sim = startSim(config(platform.port, await freePort()), env);
+      assert.equal(await sim.exited, 2, sim.output());
+      assert.ok(sim.line(/TW_VALIDATE_CERT: Certificate rejected\.  Code: 79, Reason = invalid CA certificate$/), sim.output());
+    }
+  });
+
+  it('serves its REST API on the IPv6 loopback for http_server.host localhost, as the vendor documents', async function () {
+    const platform = await Platform.start(pki.leaf);
+    const restPort = await freePort();
+    const cfg = config(platform.port, restPort);
+    startSim({ ...cfg, http_server: { ...cfg.http_server, host: 'localhost' } });
+    const ask = (host: string) => new Promise<boolean>((resolve, reject) => {
+      get({ host, port: restPort, path: '/Thingworx/Things/LocalEms/Properties/isConnected' }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(JSON.parse(body).rows[0].isConnected === true));
+      }).on('error', reject);
+    });
+    while (!(await ask('::1').catch(() => false))) await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(ask('127.0.0.1'), /ECONNREFUSED/);
+  });
+
+  describe('the C SDK 2.2.1 profile (WSEMS_SIM_PROFILE=csdk-2.2.1, EMS-FACTS "Measured on the open C SDK 2.2.1")', () => {
+    const csdk = () => ({ ...simEnv(), WSEMS_SIM_PROFILE: 'csdk-2.2.1' });
+    const offered = (h: ClientHello) => h.suites.filter((s) => s !== SUITE.SCSV).sort((a, b) => a - b);
+
+    it('holds the platform port in an int16_t: a platform above 32767 is never reached (Err = 111), one below it is', async function () {
+      const high = await Platform.start(pki.leaf, [], undefined, { port: 'ephemeral' });
+      assert.ok(high.port > INT16_MAX_PORT, `the kernel gave ${high.port}`);
+      const sim = startSim(config(high.port, await freePort()), csdk());
+      assert.equal(await sim.exited, 2, sim.output());
+      assert.ok(sim.line(/: Error intializing socket connection\.  Err = 111$/), sim.output());
+      assert.ok(sim.line(/twWs_Connect: Error restarting socket\.  Error 111$/), sim.output());
+      assert.ok(sim.line(new RegExp(`Connecting to server localhost:${high.port - 65536}$`)), sim.output());
+      assert.equal(high.connections, 0, 'the platform saw a TCP connection');
+
+      const low = await Platform.start(pki.leaf);
+      const restPort = await freePort();
+      startSim(config(low.port, restPort), csdk());
+      await untilConnected(restPort);
+    });
+
+    it('never checks the host name; validates after the handshake, so a refused platform saw the handshake complete', async function () {
+      const wrongHost = await Platform.start(pki.wrongHost);
+      const restPort = await freePort();
+      startSim(config(wrongHost.port, restPort), csdk());
+      await untilConnected(restPort);
+
+      const selfSigned = await Platform.start(pki.selfSigned);
+      const sim = startSim(config(selfSigned.port, await freePort(), { ws_connection: { connect_retries: 2 } }), csdk());
+      const { line, cls } = await refusal(sim, 2);
+      // The first attempt's connection stays open until the next attempt starts (the SDK closes it
+      // only then), so the platform completed that handshake; the last one ends with the process.
+      assert.ok(selfSigned.handshakes >= 1, `the platform completed ${selfSigned.handshakes} handshakes`);
+      assert.match(line, /TW_VALIDATE_CERT: Certificate rejected\.  Code: 18, Reason = self-signed certificate$/);
+      assert.equal(cls, 'self-signed');
+      const after = sim.lines.slice(sim.lines.indexOf(line) + 1).map((l) => l.replace(/^.*?: /, ''));
+      assert.deepEqual(after.slice(0, 2), ['twTlsClient_Connect: Error intializing TLS connection.  Invalid certificate', 'twWs_Connect: Error restarting socket.  Error 0']);
+    });
+
+    it('key_file is PEM only: .p8 (DER) and .p12 fail with DECODER routines::unsupported; an encrypted PEM key opens with its passphrase', async function () {
+      const { cert: clientCert, p8, p12, pem: encPem } = clientKeyFiles('aes256');
+      for (const key_file of [p8, p12]) {
+        const sim = startSim(config(1, await freePort(), { certificates: { client_cert: clientCert, key_file, key_passphrase: KEY_PASSPHRASE } }), csdk());
+        const { line, cls } = await startupFailure(sim);
+        assert.equal(line.replace(/^.*?: /, ''), 'TW_USE_KEY_FILE: Error setting the key file - error:1E08010C:DECODER routines::unsupported');
+        assert.equal(cls, 'key-load-error');
+      }
+      const wrong = await startupFailure(startSim(config(1, await freePort(), { certificates: { client_cert: clientCert, key_file: encPem, key_passphrase: 'not it' } }), csdk()));
+      assert.match(wrong.line, /TW_USE_KEY_FILE: Error setting the key file - error:1C800064:Provider routines::bad decrypt$/);
+
+      const platform = await Platform.start(pki.leaf, [], pki.ca);
+      const restPort = await freePort();
+      startSim(config(platform.port, restPort, { certificates: { client_cert: clientCert, key_file: encPem, key_passphrase: encrypt(KEY_PASSPHRASE) } }), csdk());
+      await untilConnected(restPort);
+      assert.equal(platform.seen.clientCn, 'ems-client');
+    });
+
+    it('cipher_suite goes to SSL_CTX_set_cipher_list only: TLS 1.3 suites stay all on (the default profile would narrow them); a list of TLS 1.3 names only matches nothing', async function () {
+      const list = 'AES128-SHA:TLS_AES_128_GCM_SHA256';
+      const sdk = await captureHello();
+      startSim(config(sdk.port, await freePort(), { certificates: { cipher_suite: list } }), csdk());
+      assert.deepEqual(offered(await sdk.hello), [SUITE['AES128-SHA'], SUITE.TLS_AES_128_GCM_SHA256, SUITE.TLS_AES_256_GCM_SHA384, SUITE.TLS_CHACHA20_POLY1305_SHA256]);
+      const node = await captureHello();
+      startSim(config(node.port, await freePort(), { certificates: { cipher_suite: list } }));
+      assert.deepEqual(offered(await node.hello), [SUITE['AES128-SHA'], SUITE.TLS_AES_128_GCM_SHA256]);
+
+      const only13 = await startupFailure(startSim(config(1, await freePort(), { certificates: { cipher_suite: 'TLS_AES_128_GCM_SHA256' } }), csdk()));
+      assert.equal(only13.line.replace(/^.*?: /, ''), 'TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: error:0A0000B9:SSL routines::no cipher match');
+      assert.equal(only13.cls, 'config-error');
+    });
+
+    it('validate false skips validation_criteria entirely; a criteria field the certificate lacks compares against an uninitialised buffer', async function () {
+      const platform = await Platform.start(pki.wrongHost); // its subject has no OU
+      const restPort = await freePort();
+      startSim(config(platform.port, restPort, {
+        certificates: { validate: false, cert_chain: '', validation_criteria: { Cert_Common_Name: 'not this one', Cert_Organizational_Name: 'IoT' } },
+      }), csdk());
+      await untilConnected(restPort);
+
+      const missing = await refusal(startSim(config(platform.port, await freePort(), { certificates: { validation_criteria: { Cert_Organizational_Name: 'IoT' } } }), csdk()));
+      const m = /twTlsClient_Connect: Certificate field (.+) does not match expected IoT\. Field 2$/.exec(missing.line);
+      assert.ok(m, missing.line);
+      assert.notEqual(m[1], '(null)');
+      assert.match(m[1]!, /[^\x20-\x7e]/, 'bytes of no field');
+      assert.equal(missing.cls, 'criteria-mismatch');
+    });
+
+    it('without cert_chain (validate true) starts and connects, and refuses the platform as untrusted: code 20', async function () {
+      const platform = await Platform.start(pki.leaf, [pki.ca]);
+      const sim = startSim(config(platform.port, await freePort(), { certificates: { cert_chain: undefined } }), csdk());
+      const { line, cls } = await refusal(sim);
+      assert.match(line, /TW_VALIDATE_CERT: Certificate rejected\.  Code: (20|19), Reason = /);
+      assert.equal(cls, 'untrusted-cert');
+      assert.ok(platform.connections > 0);
+    });
+
+    it('a TLS 1.3 platform refusing the client certificate (none, or untrusted): the handshake completes, then TW_SSL_READ rounds end in "Connect response too big", then a retry', async function () {
+      const clientCert = join(dir, 'rogue.pem');
+      const clientKey = join(dir, 'rogue-key.pem');
+      writeFileSync(clientCert, pki.rogueClient.cert);
+      writeFileSync(clientKey, pki.rogueClient.key);
+      const platform = await Platform.start(pki.leaf, [], pki.ca);
+      for (const certificates of [{}, { client_cert: clientCert, key_file: clientKey }]) {
+        const sim = startSim(config(platform.port, await freePort(), { certificates, ws_connection: { connect_retries: 2 } }), csdk());
+        assert.equal(await sim.exited, 2, sim.output());
+        const said = sim.lines.map((l) => l.replace(/^\[[A-Z ]+\] [^:]+:\d\d:\d\d,\d{3}: /, ''));
+        const first = said.indexOf('TW_SSL_READ: Error reading from SSL stream');
+        assert.ok(first > said.findIndex((l) => /TLS connection established \(TLSv1\.3/.test(l)), sim.output());
+        const round = [
+          'TW_SSL_READ: Error reading from SSL stream',
+          'TW_SSL_READ: Timed out or error waiting reading from socket. Error: error:FFFFFFFFFFFFFFFF:system library::reason(2147483647)',
+          "twWs_Connect: Didn't get the entire header - attempting to read more",
+        ];
+        assert.deepEqual(said.slice(first, first + 7), [...round, ...round, round[0]], sim.output());
+        const tooBig = said.filter((l) => l === 'twWs_Connect: Connect response too big. Websocket connect failed');
+        assert.equal(tooBig.length, 2, 'one per attempt');
+        assert.ok(said.includes('twApi_Connect: Max number of connect retries: 2, has been reached'));
+        assert.ok(!sim.lines.some((l) => /SSL handshake error/.test(l)), 'the SDK\'s own handshake did not fail');
+      }
+    });
+
+    it('logs the upgrade request at TRACE with the app key masked past its first four characters', async function () {
+      const platform = await Platform.start(pki.leaf);
+      const restPort = await freePort();
+      const sim = startSim(config(platform.port, restPort), csdk());
+      await untilConnected(restPort);
+      assert.ok(sim.line(/\[TRACE\] .*: twWs_Connect: Sent request:$/), sim.output());
+      assert.ok(sim.lines.includes('GET /Thingworx/WS HTTP/1.1'), sim.output());
+      assert.ok(sim.lines.includes(`appKey: ${APP_KEY.slice(0, 4)}****-****-****-****-************`), sim.output());
+      assert.ok(sim.lines.includes('User-Agent: ThingWorx C SDK'), sim.output());
+      assert.ok(sim.line(/FIPS Capable$/), sim.output());
+    });
+
+    it('pings straight after connecting and drops the connection when no pong comes; a platform that answers keeps it', async function () {
+      const silent = await Platform.start(pki.leaf, [], undefined, { autoPong: false });
+      const sim = startSim(config(silent.port, await freePort(), { ws_connection: { connect_retries: -1, msg_timeout: 400 } }), csdk());
+      await sim.waitFor(/apiThread: Did not receive pong in time/);
+      await sim.waitFor(/twWs_Connect: Websocket connected!/, 2);
+
+      const answering = await Platform.start(pki.leaf);
+      const kept = startSim(config(answering.port, await freePort(), { ws_connection: { connect_retries: -1, msg_timeout: 400 } }), csdk());
+      await kept.waitFor(/^\+\+$/);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(!kept.line(/Did not receive pong/), kept.output());
+      assert.equal(kept.lines.filter((l) => /Websocket connected!/.test(l)).length, 1);
+    });
+
+    it('has no FIPS module: fips.enabled ends at twApi_EnableFipsMode returning 1012, and the EMS says so and stops (fips-unavailable)', async function () {
+      const { line, cls } = await startupFailure(startSim({ ...config(1, await freePort()), fips: { enabled: true } }, csdk()));
+      assert.match(line, /wsems: fips\.enabled is true but twApi_EnableFipsMode returned 1012 \(TW_FIPS_MODE_NOT_SUPPORTED\)/);
+      assert.equal(cls, 'fips-unavailable');
+    });
+
+    it('names a cert_chain it cannot load in its own words (config-error), and refuses an axTLS flavour outright', async function () {
+      const { line, cls } = await startupFailure(startSim(config(1, await freePort(), { certificates: { cert_chain: join(dir, 'no-such-ca.pem') } }), csdk()));
+      assert.equal(line.replace(/^.*?: /, ''), 'TW_SET_CLIENT_CA_LIST: Loading a certificate authority chain from file into the ctx: error:80000002:system library::No such file or directory.');
+      assert.equal(cls, 'config-error');
+      const axtls = startSim(config(1, await freePort()), { ...csdk(), WSEMS_SIM_FLAVOUR: 'axtls' });
+      assert.equal(await axtls.exited, 1);
+      assert.match(axtls.stderr, /WSEMS_SIM_PROFILE csdk-2\.2\.1 is an OpenSSL build/);
+    });
+  });
 });
 
 describe('C SDK error map', () => {
-  it('attributes the SDK lines and the simulator start-up lines', () => {
+  it('attributes the SDK lines, and the simulator start-up lines through its inventory entries', () => {
     const cases: [string, string | undefined][] = [
       ['[ERROR] 2024-01-01 00:00:00,000: TW_VALIDATE_CERT: Certificate rejected.  Code: 18, Reason = self signed certificate', 'self-signed'],
       ['TW_VALIDATE_CERT: Certificate rejected.  Code: 19, Reason = self-signed certificate in certificate chain', 'untrusted-cert'],
@@ -783,8 +1002,16 @@ describe('C SDK error map', () => {
       ['api:sendMessageBlocking: AUTH Message 1 succeeded. Code:64', undefined],
       ['twWs_Connect: Websocket connected!', undefined],
     ];
-    for (const [line, cls] of cases) assert.equal(attributeLine(line), cls, line);
+    for (const [line, cls] of cases) assert.equal(simAttribute(line), cls, line);
     for (const entry of C_SDK_ERROR_MAP) assert.doesNotThrow(() => new RegExp(entry.pattern), entry.pattern);
+  });
+
+  it('holds no simulator-only line: those need the simulator\'s inventory entries', () => {
+    assert.equal(attributeLine('wsems: FIPS policy violation: certificates.key_file: x (simulated FIPS policy); not starting'), undefined);
+    assert.equal(attributeLine('wsems: http_server cannot listen on 127.0.0.1:8000'), undefined);
+    // A port in use is the OS's words, which any build prints: infrastructure by the default map too.
+    assert.equal(attributeLine('wsems: http_server cannot listen on 127.0.0.1:8000: EADDRINUSE'), 'infrastructure');
+    assert.ok(C_SDK_ERROR_MAP.every((e) => !e.pattern.startsWith('wsems')), 'no "wsems: …" pattern in the default map');
   });
 
   it('tries a profile\'s extra entries first', () => {

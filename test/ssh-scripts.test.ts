@@ -4,13 +4,13 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REST_PATH, type StagedFile } from '../targets/ssh/gateway.ts';
+import type { StagedFile } from '../targets/ssh/gateway.ts';
 import { fileArgs, systemdCommands, sysvCommands } from '../targets/ssh/linux.ts';
 import { BOOTSTRAP, encryptAllScript, processScenarioScript, serviceScenarioScript, shFrame } from '../targets/ssh/posix.ts';
 
 // The scripts a Linux gateway runs for a scenario, run here by a real sh (dash on Debian) through
 // the same BOOTSTRAP a channel opened ahead runs: the upload of the files in one stream, the EMS
-// started and its log on the channel, `rest` answered, EOF stopping it and cleaning up, a cut
+// started and its log on the channel, EOF stopping it and cleaning up, a cut
 // upload leaving nothing. The virtual lab runs the same scripts over SSH (test/lab-*.test.ts).
 
 const NONCE = '0123456789abcdef';
@@ -87,21 +87,20 @@ describe('SSH: the scenario scripts (run by a real sh)', () => {
     { name: 'config.json', content: Buffer.from('{"appKey":"k"}\n'), secret: true },
   ];
 
-  it('process mode: uploads every file in one stream with its mode, starts the EMS, answers rest, stops at EOF and removes the directory', async () => {
+  it('process mode: uploads every file in one stream with its mode, starts the EMS, stops at EOF and removes the directory', async () => {
     const dir = join(root, 'runs', 's1');
     await mkdir(join(root, 'runs'));
-    // The EMS's REST server, for the script to ask: on a port free now (the script refuses a busy one), listening once the EMS runs.
-    const server = createServer((s) => s.once('data', () => s.end('HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"rows":[{"isConnected":true}]}')));
+    // The EMS's REST port: free now (the script refuses a busy one).
+    const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     await new Promise((r) => server.close(r));
-    try {
+    {
       const b = bootstrap();
       const f = files();
-      b.child.stdin.write(shFrame(processScenarioScript({ WSEMS_TEST: 'x y' }), [NONCE, dir, exe, String(port), REST_PATH, ...fileArgs(f)]));
+      b.child.stdin.write(shFrame(processScenarioScript({ WSEMS_TEST: 'x y' }), [NONCE, dir, exe, String(port), ...fileArgs(f)]));
       b.child.stdin.write(Buffer.concat(f.map((x) => x.content)));
       await b.line(new RegExp(`^${NONCE} started$`));
-      await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
       await b.line(/^ems stderr line$/); // the EMS's stderr comes on stdout, in order
       assert.ok(b.out.includes(`ems starting -cfg ${dir}/config.json`));
       assert.equal((await stat(dir)).mode & 0o777, 0o700);
@@ -111,11 +110,6 @@ describe('SSH: the scenario scripts (run by a real sh)', () => {
       assert.deepEqual(await readFile(join(dir, 'client.key')), f[1]!.content);
       assert.match(await readFile(join(dir, 'ems.pid'), 'utf8'), /^\d+\n$/);
 
-      b.child.stdin.write('rest\n');
-      const rest = await b.line(new RegExp(`^${NONCE} rest `));
-      const http = Buffer.from(rest.split(' ')[2]!.slice(1), 'hex').toString();
-      assert.match(http, /^HTTP\/1\.0 200 OK\r\n[\s\S]*"isConnected":true/);
-
       b.child.stdin.end(); // what sshd passes on when the harness stops it, drops or dies
       await b.line(/^ems stopping$/);
       assert.equal(await b.line(new RegExp(`^${NONCE} exit `)), `${NONCE} exit 0 -`);
@@ -123,8 +117,6 @@ describe('SSH: the scenario scripts (run by a real sh)', () => {
       assert.equal(await b.exited, 0);
       assert.deepEqual(await readdir(join(root, 'runs')), [], 'the directory (keys, config.json) is gone');
       assert.deepEqual(b.err.filter((l) => !l.startsWith(NONCE)), [], b.err.join('\n'));
-    } finally {
-      server.close();
     }
   });
 
@@ -134,7 +126,7 @@ describe('SSH: the scenario scripts (run by a real sh)', () => {
     const dir = join(root, 'runs', 's2');
     const b = bootstrap();
     const f = files();
-    b.child.stdin.write(shFrame(processScenarioScript({}), [NONCE, dir, exe, '1', REST_PATH, ...fileArgs(f)]));
+    b.child.stdin.write(shFrame(processScenarioScript({}), [NONCE, dir, exe, '1', ...fileArgs(f)]));
     b.child.stdin.write(Buffer.concat(f.map((x) => x.content)));
     assert.equal(await b.exited, 0);
     // The frame follows output that did not end its line: the channel's reader splits it off (scenario-channel.ts).
@@ -147,7 +139,7 @@ describe('SSH: the scenario scripts (run by a real sh)', () => {
     const dir = join(root, 'runs', 's3');
     const b = bootstrap();
     const f = files();
-    b.child.stdin.write(shFrame(processScenarioScript({}), [NONCE, dir, exe, '1', REST_PATH, ...fileArgs(f)]));
+    b.child.stdin.write(shFrame(processScenarioScript({}), [NONCE, dir, exe, '1', ...fileArgs(f)]));
     b.child.stdin.end(Buffer.concat(f.map((x) => x.content)).subarray(0, 35)); // the link drops in the middle of the second file
     assert.equal(await b.exited, 1);
     assert.match(b.err.join('\n'), /^harness: the upload of client\.key was cut short \(\d+ of \d+ bytes\): the link to the harness dropped$/m);
@@ -179,7 +171,7 @@ esac
     const dir = join(root, 'runs', 's4');
     const b = bootstrap();
     const f = files();
-    b.child.stdin.write(shFrame(serviceScenarioScript(sysvCommands(init, log)), [NONCE, dir, config, backup, '640', '1', REST_PATH, ...fileArgs(f)]));
+    b.child.stdin.write(shFrame(serviceScenarioScript(sysvCommands(init, log)), [NONCE, dir, config, backup, '640', '1', ...fileArgs(f)]));
     b.child.stdin.write(Buffer.concat(f.map((x) => x.content)));
     await b.line(new RegExp(`^${NONCE} started$`));
     assert.equal(await b.line(/^service EMS on/), 'service EMS on {"appKey":"k"}', 'the service runs on the scenario\'s config.json');

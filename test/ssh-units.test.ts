@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { loadTargets, readInventory } from '../targets/inventory.ts';
 import { fingerprint, fingerprintOfPublicKey, pinHostKey } from '../targets/ssh/host-key.ts';
 import { beginJournal, putBackFiles, readJournal, restoreFromJournal, type JournalOps } from '../targets/ssh/journal.ts';
+import type { SshConnection } from '../targets/ssh/connection.ts';
+import { SshLinuxTarget } from '../targets/ssh/linux.ts';
 import { CLEAR_RUNS, listeningPorts, shCommand, shQuote } from '../targets/ssh/posix.ts';
 
 // The SSH drivers' parts that need no gateway: host-key fingerprints and pinning, POSIX quoting
@@ -204,5 +206,30 @@ describe('SSH: the restore journal', () => {
   it('refuses a damaged journal, naming it', async () => {
     const g = fakeGateway({ '/w/journal.json': '{"format":2}' }, false);
     await assert.rejects(readJournal(g.ops, paths), /\/w\/journal\.json \(restore journal on the gateway\): format: .*inspect it and restore by hand/);
+  });
+});
+
+describe('SSH: -encrypt answers kept per gateway and secret', () => {
+  it('asks only the runs not made yet, in one script; a secret asked twice gets two runs, and a later scenario the same pair', async () => {
+    const target = new SshLinuxTarget({
+      id: 'gw', inventoryFile: 'inv.yaml', profile: { flavour: 'openssl', os: 'linux', capabilities: [], errorMap: [] }, pathStyle: 'posix',
+      platform: { tunnel: 'reverse' },
+      ssh: { host: 'gw', port: 22, user: 'admin', auth: { describe: 'x' }, hostKeys: [], keepalive: { intervalMs: 1000, countMax: 3 }, connectTimeoutMs: 1000 },
+      workDir: '/var/lib/wsems-conformance', installDir: '/opt/ems', executable: '/opt/ems/bin/wsems', acceptNewHostKey: false,
+    }, { mode: 'process', env: {} });
+    // The script's frames as encryptAllScript prints them: per secret its exit code and output, then its stderr.
+    const scripts: string[][] = [];
+    let runs = 0;
+    target.runScript = async (_conn, script) => {
+      const [nonce, , , ...secrets] = script.args;
+      scripts.push(secrets);
+      const stdout = secrets.map((s) => `${nonce} 0 enc(${s})#${++runs}\n${nonce} err \n`).join('');
+      return { code: 0, signal: null, stdout, stderr: '' };
+    };
+    const conn = {} as SshConnection;
+    assert.deepEqual(await target.encryptAll(conn, ['a', 'a', 'b', 'b']), ['enc(a)#1', 'enc(a)#2', 'enc(b)#3', 'enc(b)#4']);
+    assert.deepEqual(await target.encryptAll(conn, ['b', 'b', 'a', 'a']), ['enc(b)#3', 'enc(b)#4', 'enc(a)#1', 'enc(a)#2'], 'kept: no script');
+    assert.deepEqual(await target.encryptAll(conn, ['a', 'a', 'a', 'c', 'c']), ['enc(a)#1', 'enc(a)#2', 'enc(a)#5', 'enc(c)#6', 'enc(c)#7']);
+    assert.deepEqual(scripts, [['a', 'a', 'b', 'b'], ['a', 'c', 'c']]);
   });
 });

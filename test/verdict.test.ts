@@ -50,7 +50,8 @@ describe('verdict', () => {
   });
 
   it('calls an environment failure BROKEN, not a refusal', () => {
-    const d = decide({ observations: [], lines: [line('wsems: http_server cannot listen on 127.0.0.1:8000: EADDRINUSE')] }, []);
+    const simulatorLine = { pattern: 'wsems: http_server cannot listen on', class: 'infrastructure' as const };
+    const d = decide({ observations: [], lines: [line('wsems: http_server cannot listen on 127.0.0.1:8000: EADDRINUSE')] }, [simulatorLine]);
     assert.equal(d?.verdict, 'BROKEN');
   });
 
@@ -72,6 +73,25 @@ describe('verdict', () => {
     assert.deepEqual(contradictions({ verdict: 'REFUSED', class: 'expired', because: 'x' }, { observations: obs(tcp, hsOk), lines: [] }), []);
   });
 
+  it('lets a TLS 1.3 platform report its handshake done and then refuse the client certificate', () => {
+    const refusal = { verdict: 'REFUSED' as const, class: 'client-cert-required' as const, because: 'x' };
+    const later: Observation = { kind: 'handshake-failed', at: 3, error: 'peer did not return a certificate' };
+    assert.deepEqual(contradictions(refusal, { observations: obs(tcp, hsOk, later), lines: [] }), []);
+    const tls12 = { ...hsOk, protocol: 'TLSv1.2' };
+    assert.match(contradictions(refusal, { observations: obs(tcp, tls12, later), lines: [] })[0]!, /completed the handshake/, 'TLS 1.2 puts it inside the handshake');
+    assert.match(contradictions(refusal, { observations: obs(tcp, hsOk), lines: [] })[0]!, /completed the handshake/, 'no failure after it');
+  });
+
+  it('calls a TCP connect failure the endpoint never saw BROKEN, naming what the EMS was given', () => {
+    const route = { target: 'gw1', servers: [{ host: 'platform.conformance.test', port: 28001 }], bindAddress: '10.0.0.1', port: 28001, via: 'the network' };
+    const d = decide({ observations: [], lines: [line('Error intializing socket connection.  Err = 113')], route }, []);
+    assert.equal(d?.verdict, 'BROKEN');
+    assert.match(d!.because, /EHOSTUNREACH.*ws_servers platform\.conformance\.test:28001.*10\.0\.0\.1:28001, reached through the network/);
+    assert.doesNotMatch(d!.because, /int16/, 'a port below 32768 is not the int16 problem');
+    // Once the endpoint saw a connection, a failed connect (a retry, a fallback) decides nothing.
+    assert.equal(decide({ observations: obs(tcp), lines: [line('Error intializing socket connection.  Err = 111', 5)] }, []), undefined);
+  });
+
   describe('judge', () => {
     const ev: Evidence = { observations: obs(tcp, hsOk), lines: [] };
     it('passes a refusal only for the expected class, and says what it got', () => {
@@ -86,6 +106,19 @@ describe('verdict', () => {
       const ok = { verdict: 'CONNECTED' as const, because: 'b' };
       assert.equal(judge({ outcome: 'connects', protocolIn: ['TLSv1.3'] }, ok, ev).status, 'passed');
       assert.match(judge({ outcome: 'connects', cipherIn: ['AES128-SHA'] }, ok, ev).message!, /TLS_AES_256_GCM_SHA384/);
+    });
+    it('passes an expectation set on any member, and says which one held', () => {
+      const set = [{ outcome: 'refuses' as const, class: 'config-error' as const }, { outcome: 'refuses' as const, class: 'untrusted-cert' as const }];
+      assert.deepEqual(judge(set, { verdict: 'REFUSED', class: 'untrusted-cert', because: 'b' }, ev), { status: 'passed', met: 1 });
+      assert.deepEqual(judge(set, { verdict: 'REFUSED', class: 'config-error', because: 'b' }, { observations: [], lines: [] }), { status: 'passed', met: 0 });
+      assert.equal(judge(set, { verdict: 'CONNECTED', because: 'b' }, ev).message, 'unexpected success: expected refusal: config-error or untrusted-cert');
+      const mixed = [set[0]!, { outcome: 'connects' as const, cipherIn: ['AES128-SHA256'] }];
+      assert.match(judge(mixed, { verdict: 'CONNECTED', because: 'b' }, ev).message!, /^expected one of: refusal: config-error \| connection with AES128-SHA256; got CONNECTED with TLS_AES_256_GCM_SHA384 over TLSv1\.3/);
+    });
+    it('passes a weak member as passed with its reason, never as holding by itself', () => {
+      const set = [{ outcome: 'refuses' as const, class: 'protocol-version' as const }, { outcome: 'connects' as const, protocolIn: ['TLSv1.3'], weak: 'completed a weak handshake' }];
+      assert.deepEqual(judge(set, { verdict: 'CONNECTED', because: 'b' }, ev), { status: 'passed', met: 1, weak: 'completed a weak handshake' });
+      assert.deepEqual(judge(set, { verdict: 'REFUSED', class: 'protocol-version', because: 'b' }, { observations: obs(tcp), lines: [] }), { status: 'passed', met: 0 });
     });
     it('maps BROKEN to broken and UNSUPPORTED to skipped', () => {
       assert.equal(judge({ outcome: 'connects' }, { verdict: 'BROKEN', because: 'ssh down' }, ev).status, 'broken');

@@ -93,7 +93,8 @@ describe('Windows driver: a scenario in one channel (as on Linux; unverified on 
     assert.match(s, /Stop-Service -Name \$service -Force[\s\S]*Move-Item -LiteralPath "\$config\.wsems-new" -Destination \$config -Force[\s\S]*Start-Service -Name \$service/);
     assert.match(s, /\[System\.IO\.File\]::Open\(\$log, 'Open', 'Read', 'ReadWrite, Delete'\); \$null = \$fs\.Seek\(\$offset, 'Begin'\)/);
     assert.match(s, /Tell "exit \$code - \$grown"/, 'an exit says how far the log grew: the harness reads up to there');
-    assert.match(s, /\$in\.ReadAsync\(\$ctl, 0, 64\)/, 'rest requests and EOF are seen while the log is followed');
+    assert.match(s, /\$in\.ReadAsync\(\$ctl, 0, 64\)/, 'EOF is seen while the log is followed');
+    assert.doesNotMatch(s, /function Rest|'rest'/, 'the REST check dials through the connection, not through this script');
     assert.match(s, /PutBack\nRemove-Item -LiteralPath \$dir -Recurse -Force\nPorts$/);
   });
 
@@ -165,10 +166,11 @@ describe('Windows driver: every command it sends', () => {
     const plan = { nonce: 'n', dir, restPort: 23456, journal, files: [{ name: 'chain-root.pem', content: Buffer.from('abc'), secret: false }, { name: 'config.json', content: Buffer.from('{}'), secret: true }] };
     const run = launcher.scenario(plan);
     assert.equal(run.script, TASK_SCENARIO_SCRIPT);
-    assert.deepEqual(run.args, ['n', dir, '23456', '/Thingworx/Things/LocalEms/Properties/isConnected', `${TASK_PREFIX}s1-abc`,
+    assert.deepEqual(run.args, ['n', dir, '23456', `${TASK_PREFIX}s1-abc`,
       '/d /s /c ""C:\\Program Files\\ThingWorx\\EMS\\wsems.exe" "-cfg" "C:\\ProgramData\\wsems-conformance\\runs\\s1-abc\\config.json" > "C:\\ProgramData\\wsems-conformance\\runs\\s1-abc\\ems.log" 2>&1"',
       'chain-root.pem', '3', '1', 'config.json', '2', '0']);
     assert.equal(run.drain, 'grown');
+    assert.equal((run as unknown as { output: string }).output, 'task log');
   });
 
   it('joins paths natively and hands SFTP the /C:/ form', () => {

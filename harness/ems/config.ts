@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
-// THE schema of a WS EMS config.json (EMS-FACTS.md "config.json groups"), shared by the harness
-// that renders configs and by the simulator that reads them. Every group is a loose object: the
-// real file carries many more properties than the harness cares about, and they must survive.
+// The harness's schema of a WS EMS config.json (EMS-FACTS.md "config.json groups"), used by the
+// renderer. The simulator reads config.json with its own reader (targets/simulator/config.ts);
+// test/ems-config.test.ts holds both to the samples of test/fixtures/config-samples/. Every group
+// is a loose object: the real file carries many more properties than the harness cares about, and
+// they must survive.
 
 export const LOG_LEVELS = ['AUDIT', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];

@@ -1,6 +1,7 @@
 // The AlwaysOn message subset the WS EMS speaks after the WebSocket upgrade (EMS-FACTS.md):
 // 15-byte big-endian header, length-prefixed strings, AUTH / BIND / SUCCESS / errors.
-// Shared by the platform stub and the simulator; test/alwayson.test.ts pins it to byte vectors.
+// The platform stub's; the simulator has its own (targets/simulator/alwayson.ts), and
+// test/alwayson.test.ts holds both to the byte vectors of test/fixtures/alwayson-vectors.json.
 
 export const VERSION = 0x01;
 export const Code = {
@@ -96,7 +97,9 @@ export function bindBody(b: BindRequest): Buffer {
 export function parseBindBody(body: Buffer): BindRequest {
   let off = 1;
   let gateway: BindRequest['gateway'];
-  if (byteAt(body, 0) === 1) {
+  const flag = byteAt(body, 0);
+  if (flag !== 0 && flag !== 1) throw new Error(`AlwaysOn BIND: gateway flag ${flag}, expected 0 or 1`);
+  if (flag === 1) {
     const [name, a] = decodeString(body, off);
     const [type, b] = decodeString(body, a);
     gateway = { name, type };

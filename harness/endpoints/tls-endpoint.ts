@@ -7,6 +7,7 @@ import type { Catalogue } from '../pki/catalogue.ts';
 import { dhParamsPem } from './dh-groups.ts';
 import type { Observation } from './observations.ts';
 import { createPlatformStub, type StubConnection } from './platform-stub.ts';
+import { listenInRange, type PortRange } from './ports.ts';
 import { EndpointSpec } from './spec.ts';
 
 // The Node TLS front of the platform: a real TLS server configured from an EndpointSpec, the
@@ -27,6 +28,8 @@ export interface EndpointContext {
   catalogue: Catalogue;
   appKey: string;
   bindAddress: string;
+  /** Where the listening port comes from (the target's endpointPorts); default: harness/endpoints/ports.ts. */
+  ports?: PortRange;
 }
 
 export type Phase = Extract<Observation, { kind: 'closed' }>['phase'];
@@ -129,17 +132,18 @@ export async function startEndpoint(spec: EndpointSpec, ctx: EndpointContext): P
     stub.handleUpgrade(req, socket, head, conn);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new Error(`endpoint: cannot listen on ${ctx.bindAddress}: ${messageOf(err)}`)));
-    server.listen(0, ctx.bindAddress, () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('endpoint: the server has no TCP address');
+  let port: number;
+  try {
+    port = await listenInRange(server, ctx.bindAddress, ctx.ports);
+  } catch (err) {
+    stub.close();
+    throw new Error(`endpoint: cannot listen on ${ctx.bindAddress}: ${messageOf(err)}`);
+  }
 
   let closing: Promise<void> | undefined;
   return {
-    host: address.address,
-    port: address.port,
+    host: ctx.bindAddress,
+    port,
     observations,
     onObservation(listener) {
       listeners.add(listener);

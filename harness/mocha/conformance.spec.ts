@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { resolve } from 'node:path';
 import { ConformanceRun } from '../scenario/conformance-run.ts';
+import { readDurations } from '../scenario/selection.ts';
+import { parseShard } from '../scenario/shard.ts';
 import { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY, loadTargets } from '../../targets/inventory.ts';
-import { reportToAllure } from '../report/allure.ts';
+import { reportToAllure, skipReason } from '../report/allure.ts';
 import { classify, loadExpectations } from '../report/divergences.ts';
 import { runInterrupt } from '../interrupt.ts';
 import { RunProgress } from '../progress.ts';
@@ -21,6 +23,8 @@ const run = await ConformanceRun.prepare({
   }),
   inventory,
   scenarios: env.CONFORMANCE_SCENARIOS ? env.CONFORMANCE_SCENARIOS.split(',') : [],
+  ...(env.CONFORMANCE_SHARD ? { shard: parseShard(env.CONFORMANCE_SHARD) } : {}),
+  ...(env.CONFORMANCE_DURATIONS ? { durations: await readDurations(resolve(env.CONFORMANCE_DURATIONS)) } : {}),
   ...(env.CONFORMANCE_JOBS ? { jobs: Number(env.CONFORMANCE_JOBS) } : {}),
   ...(env.CONFORMANCE_GATEWAYS ? { gateways: Number(env.CONFORMANCE_GATEWAYS) } : {}),
   reportsDir: resolve(env.CONFORMANCE_REPORTS ?? 'reports'),
@@ -66,7 +70,12 @@ describe('conformance', function () {
               const r = await run.result(family.name, c.scenario.id, target.id);
               const divergence = classify(r, expectations.get(target.id));
               await reportToAllure(r, target, divergence);
-              if (r.status === 'skipped' || divergence?.state === 'known') this.skip();
+              const reason = skipReason(r, divergence);
+              if (reason) {
+                // Mocha prints a skipped test's title only: the reason goes with it.
+                this.test!.title = `${c.scenario.id} (${reason})`;
+                this.skip();
+              }
               const note = divergence ? ` [${divergence.note}]` : '';
               if (r.status === 'broken') throw new BrokenError(`${r.message ?? r.actual.because}${note}`);
               assert.equal(r.status, 'passed', `${r.title}: ${r.message}${note}`);

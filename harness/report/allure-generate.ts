@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 // allure-results allure-mocha wrote, with categories that keep infrastructure apart from the
 // product, and a history file when the caller names a persistent one.
 
-const WORKER = fileURLToPath(new URL('./allure-worker.mjs', import.meta.url));
+/** allure-worker.mjs, or its bundle when harness/launch.mjs made one (the same code, loaded as one file). */
+const WORKER = process.env.CONFORMANCE_ALLURE_WORKER || fileURLToPath(new URL('./allure-worker.mjs', import.meta.url));
 const OUTPUT_TAIL = 2000;
 const BACKGROUND_NICE = 10;
 
@@ -25,6 +26,7 @@ export const CATEGORIES = [
 const CATEGORIES_ALLURE3 = [
   { name: 'Known divergences (listed in targets/expectations)', matchers: { labels: { tag: '^divergence:known$' } } },
   { name: 'Fixed divergences — remove from list', matchers: { labels: { tag: '^divergence:fixed$' } } },
+  { name: 'Weak crypto accepted (recorded policy)', matchers: { labels: { tag: '^weak$' } } },
   ...CATEGORIES,
 ];
 

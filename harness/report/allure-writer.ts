@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringifyEnvInfo, type Writer } from 'allure-js-commons/sdk/reporter';
+import { withScenarioFacts } from './allure.ts';
 import { textOf } from './redact.ts';
 
 // allure-results as allure-mocha's own FileSystemWriter writes them (each file under a temporary
@@ -23,7 +24,7 @@ export class ResultsWriter implements Writer {
   ) {}
 
   writeResult(result: Parameters<Writer['writeResult']>[0]): void {
-    this.#json(`${result.uuid}-result.json`, result);
+    this.#json(`${result.uuid}-result.json`, withScenarioFacts(result));
   }
   writeGroup(group: Parameters<Writer['writeGroup']>[0]): void {
     this.#json(`${group.uuid}-container.json`, group);

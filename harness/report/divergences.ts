@@ -49,8 +49,12 @@ export interface Divergence {
   note: string;
 }
 
-/** What a result counts as for the run: its status, or "known" for a listed divergence. */
-export type Outcome = Status | 'known';
+/**
+ * What a result counts as for the run: its status, "known" for a listed divergence, or "weak" for
+ * a passed result whose target accepted weak crypto (a recorded policy: neither holds nor fails,
+ * unless `--fail-on weak` asks).
+ */
+export type Outcome = Status | 'known' | 'weak';
 
 /**
  * Reads the expectation file of each target (absent or empty: no known divergences). Errors name
@@ -109,8 +113,9 @@ export function applyDivergences<R extends ScenarioResult & { divergence?: Diver
   });
 }
 
-export function outcomeOf(r: { status: Status; divergence?: Divergence }): Outcome {
-  return r.divergence?.state === 'known' ? 'known' : r.status;
+export function outcomeOf(r: { status: Status; divergence?: Divergence; weak?: unknown }): Outcome {
+  if (r.divergence?.state === 'known') return 'known';
+  return r.status === 'passed' && r.weak ? 'weak' : r.status;
 }
 
 /** Repository-relative when inside the repository: what a reader edits. */

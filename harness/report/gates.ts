@@ -10,11 +10,13 @@ export interface Gates {
   minPassRate?: number;
   /** Conformance failures tolerated (default 0). */
   maxFailures?: number;
+  /** `--fail-on weak`: weak results (weak crypto accepted, a recorded policy) count as conformance failures. */
+  failOnWeak?: boolean;
 }
 
 export interface RunOutcome {
   counts: Record<Outcome, number> & { total: number; fixed: number; changed: number };
-  /** passed ÷ (passed + failed + known), percent; absent when nothing was judged. */
+  /** passed ÷ (passed + failed + known), percent (weak results count as failed under --fail-on weak, else not at all); absent when nothing was judged. */
   passRate?: number;
   gates: Gates;
   exitCode: 0 | 1 | 2;
@@ -22,28 +24,32 @@ export interface RunOutcome {
   reasons: string[];
 }
 
-export function evaluate(results: ReadonlyArray<{ status: Status; divergence?: Divergence }>, gates: Gates = {}): RunOutcome {
-  const counts = { total: results.length, passed: 0, failed: 0, skipped: 0, broken: 0, known: 0, fixed: 0, changed: 0 };
+export function evaluate(results: ReadonlyArray<{ status: Status; divergence?: Divergence; weak?: unknown }>, gates: Gates = {}): RunOutcome {
+  const counts = { total: results.length, passed: 0, failed: 0, skipped: 0, broken: 0, known: 0, weak: 0, fixed: 0, changed: 0 };
   for (const r of results) {
     counts[outcomeOf(r)]++;
     if (r.divergence?.state === 'fixed') counts.fixed++;
     if (r.divergence?.state === 'changed') counts.changed++;
   }
-  const judged = counts.passed + counts.failed + counts.known;
+  // Weak results are neither passes nor failures, unless the release gate says they fail.
+  const failed = counts.failed + (gates.failOnWeak ? counts.weak : 0);
+  const judged = counts.passed + failed + counts.known;
   const passRate = judged ? Math.round((counts.passed / judged) * 10_000) / 100 : undefined;
 
   const gateFailures: string[] = [];
   const maxFailures = gates.maxFailures ?? 0;
-  if (counts.failed > maxFailures) {
-    gateFailures.push(`${plural(counts.failed, 'conformance failure')}${gates.maxFailures !== undefined ? ` (--max-failures ${maxFailures})` : ''}`);
+  if (failed > maxFailures) {
+    const weak = gates.failOnWeak && counts.weak ? ` (${plural(counts.weak, 'weak result')} among them: --fail-on weak)` : '';
+    gateFailures.push(`${plural(failed, 'conformance failure')}${weak}${gates.maxFailures !== undefined ? ` (--max-failures ${maxFailures})` : ''}`);
   }
   if (gates.minPassRate !== undefined && (passRate === undefined || passRate < gates.minPassRate)) {
     gateFailures.push(`pass rate ${passRate === undefined ? 'undefined (nothing judged)' : `${passRate}%`} is below --min-pass-rate ${gates.minPassRate}%`);
   }
   const notes: string[] = [];
-  if (counts.failed && counts.failed <= maxFailures) notes.push(`${plural(counts.failed, 'conformance failure')} tolerated by --max-failures ${maxFailures}`);
+  if (failed && failed <= maxFailures) notes.push(`${plural(failed, 'conformance failure')} tolerated by --max-failures ${maxFailures}`);
   if (counts.broken) notes.push(`${plural(counts.broken, 'broken result')} (infrastructure, not the product)`);
   if (counts.known) notes.push(`${plural(counts.known, 'known divergence')}`);
+  if (counts.weak && !gates.failOnWeak) notes.push(`${plural(counts.weak, 'weak result')}: weak crypto accepted, recorded (--fail-on weak makes them fail)`);
   if (counts.fixed) notes.push(`${plural(counts.fixed, 'listed divergence')} now ${counts.fixed === 1 ? 'passes' : 'pass'}: fixed — remove from list`);
 
   const exitCode = gateFailures.length ? 1 : counts.broken ? 2 : 0;

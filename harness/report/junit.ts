@@ -1,10 +1,11 @@
 import { outcomeOf } from './divergences.ts';
-import { evidenceAnchor } from './matrix.ts';
+import { evidenceAnchor, expectedText } from './matrix.ts';
 import type { ReportedResult, ResultsFile } from './results.ts';
 
 // reports/junit.xml for CI servers (Jenkins junit, GitLab unit test reports): one testsuite per
 // target, one testcase per scenario × target. failed → <failure>, broken (infrastructure) →
-// <error>, skipped and known divergences → <skipped> with the reason (as pytest's xfail does).
+// <error>, skipped and known divergences → <skipped> with the reason (as pytest's xfail does);
+// weak (weak crypto accepted, a recorded policy) is no failure: a `weak` property and a system-out line.
 
 export function junitXml(doc: ResultsFile): string {
   const suites = doc.run.targets.map((t) => {
@@ -37,11 +38,12 @@ function testcase(r: ReportedResult): string {
   const note = r.divergence && r.divergence.state !== 'known' ? `${r.divergence.note}\n` : '';
   const message = `${note}${r.message ?? r.actual.because}`;
   const body: string[] = [];
+  if (r.weak) body.push('      <properties>', `        <property name="weak" value="${attr(`${r.weak.what}: ${r.weak.evidence}`)}"/>`, '      </properties>');
   if (outcome === 'failed') body.push(`      <failure type="conformance" message="${attr(firstLine(message))}">${text(details(r, message))}</failure>`);
   if (outcome === 'broken') body.push(`      <error type="infrastructure" message="${attr(firstLine(message))}">${text(details(r, message))}</error>`);
   if (outcome === 'skipped') body.push(`      <skipped message="${attr(firstLine(message))}"/>`);
   if (outcome === 'known') body.push(`      <skipped message="${attr(r.divergence!.note)}"/>`);
-  body.push(`      <system-out>${text(systemOut(r, outcome === 'passed' || outcome === 'skipped'))}</system-out>`);
+  body.push(`      <system-out>${text(systemOut(r, outcome === 'passed' || outcome === 'weak' || outcome === 'skipped'))}</system-out>`);
   return `${head}>\n${body.join('\n')}\n    </testcase>`;
 }
 
@@ -60,15 +62,14 @@ function systemOut(r: ReportedResult, brief: boolean): string {
     `requirements: ${r.requirements.join(', ') || '(none)'}`,
     `expected: ${expectedText(r)}`,
     `got: ${r.actual.verdict}${r.actual.class ? ` (${r.actual.class})` : ''}: ${r.actual.because}`,
+    ...(r.weak ? [`weak: ${r.weak.what} (${r.weak.evidence})`] : []),
     ...(r.divergence ? [`divergence: ${r.divergence.note}`] : []),
     `evidence: matrix.html#${evidenceAnchor(r)}`,
   ];
   if (!brief) lines.push('', 'EMS log (excerpt):', ...(r.actual.evidence.emsLog.length ? r.actual.evidence.emsLog : ['(no output)']));
+  const lsr = r.actual.evidence.localServer;
+  if (!brief && lsr) lines.push('', `local server, as the LSR saw it (${lsr.route}):`, JSON.stringify(lsr, null, 2));
   return lines.join('\n');
-}
-
-function expectedText(r: ReportedResult): string {
-  return r.expected.outcome === 'connects' ? 'connects' : `refuses (${r.expected.class})`;
 }
 
 function counts(results: readonly ReportedResult[]): string {

@@ -1,5 +1,9 @@
 import { REQUIREMENTS, type RequirementId } from '../scenario/requirements.ts';
+import type { Expectation } from '../scenario/model.ts';
+import { expectationText } from '../scenario/verdict.ts';
+import { caseLine, changeLine, diffSummary, renderDiffLines, type RunDiff } from './diff.ts';
 import { outcomeOf, type Outcome } from './divergences.ts';
+import { suggestedEntry } from './triage.ts';
 import type { ReportedResult, ResultsFile, TargetInfo } from './results.ts';
 
 // The conformance matrix: rows are requirement IDs (grouped by family, with the promise), columns
@@ -40,19 +44,19 @@ export interface Matrix {
   summaries: TargetSummary[];
 }
 
-/** Worst first: a cell is as bad as its worst result. */
-const SEVERITY: CellOutcome[] = ['failed', 'broken', 'known', 'passed', 'skipped', 'untested'];
+/** Worst first: a cell is as bad as its worst result (weak: a recorded policy, below known, above holds). */
+const SEVERITY: CellOutcome[] = ['failed', 'broken', 'known', 'weak', 'passed', 'skipped', 'untested'];
 
 export function buildMatrix(doc: ResultsFile): Matrix {
   const targets = doc.run.targets;
-  const cell = (results: ReportedResult[]): MatrixCell => ({
-    outcome: SEVERITY.find((o) => results.some((r) => outcomeOf(r) === o)) ?? 'untested',
+  const cell = (id: RequirementId | null, results: ReportedResult[]): MatrixCell => ({
+    outcome: SEVERITY.find((o) => results.some((r) => outcomeIn(r, id) === o)) ?? 'untested',
     results,
   });
   const rowOf = (id: RequirementId | null, promise: string, has: (r: ReportedResult) => boolean): MatrixRow => ({
     id,
     promise,
-    cells: targets.map((t) => cell(doc.results.filter((r) => r.target === t.id && has(r)))),
+    cells: targets.map((t) => cell(id, doc.results.filter((r) => r.target === t.id && has(r)))),
   });
 
   const families = new Map<string, MatrixRow[]>();
@@ -67,14 +71,24 @@ export function buildMatrix(doc: ResultsFile): Matrix {
   }
 
   const summaries = targets.map((target, i): TargetSummary => {
-    const cells = { passed: 0, failed: 0, skipped: 0, broken: 0, known: 0, untested: 0 };
+    const cells = { passed: 0, failed: 0, skipped: 0, broken: 0, known: 0, weak: 0, untested: 0 };
     for (const row of out.flatMap((f) => f.rows)) if (row.id) cells[row.cells[i]!.outcome]++;
-    const results = { passed: 0, failed: 0, skipped: 0, broken: 0, known: 0 };
+    const results = { passed: 0, failed: 0, skipped: 0, broken: 0, known: 0, weak: 0 };
     for (const r of doc.results) if (r.target === target.id) results[outcomeOf(r)]++;
-    const tested = cells.passed + cells.failed + cells.broken + cells.known;
+    const tested = cells.passed + cells.failed + cells.broken + cells.known + cells.weak;
     return { target, hold: cells.passed, tested, untested: cells.skipped + cells.untested, cells, results };
   });
   return { targets, families: out, summaries };
+}
+
+/**
+ * A result's outcome in one requirement's row: a scenario that failed only a check every scenario
+ * gets (SECRET-NOLOG, SECRET-ENCRYPT's strength) fails in that check's row; in the rows of its own
+ * requirements it counts as its expectation came out.
+ */
+function outcomeIn(r: ReportedResult, id: RequirementId | null): Outcome {
+  if (!r.checks || !id || r.checks.failed.includes(id)) return outcomeOf(r);
+  return outcomeOf({ ...r, status: r.checks.expectationStatus });
 }
 
 /** The id of a result's evidence in matrix.html (JUnit and Markdown link to it too). */
@@ -83,15 +97,16 @@ export function evidenceAnchor(r: { target: string; scenario: string }): string 
 }
 
 const CELL_LABEL: Record<CellOutcome, string> = {
-  passed: 'holds', failed: 'fails', broken: 'broken', known: 'known divergence', skipped: 'not applicable', untested: 'not tested',
+  passed: 'holds', failed: 'fails', broken: 'broken', known: 'known divergence', weak: 'weak', skipped: 'not applicable', untested: 'not tested',
 };
-const RESULT_LABEL: Record<Outcome, string> = { passed: 'passed', failed: 'failed', broken: 'broken', known: 'known', skipped: 'skipped' };
-const MARK: Record<CellOutcome, string> = { passed: '✅', failed: '❌', broken: '⚠️', known: '🔶', skipped: '➖', untested: '⬜' };
+const RESULT_LABEL: Record<Outcome, string> = { passed: 'passed', failed: 'failed', broken: 'broken', known: 'known', weak: 'weak', skipped: 'skipped' };
+const MARK: Record<CellOutcome, string> = { passed: '✅', failed: '❌', broken: '⚠️', known: '🔶', weak: '🟠', skipped: '➖', untested: '⬜' };
 
 export function summaryLine(s: TargetSummary): string {
   const extra = [
     s.cells.failed && `${s.cells.failed} failing`,
     s.cells.known && `${s.cells.known} with known divergences`,
+    s.cells.weak && `${s.cells.weak} weak (weak crypto accepted)`,
     s.cells.broken && `${s.cells.broken} broken (infrastructure)`,
     s.untested && `${s.untested} not tested`,
   ].filter(Boolean);
@@ -99,28 +114,43 @@ export function summaryLine(s: TargetSummary): string {
 }
 
 function targetTitle(t: TargetInfo): string {
-  return [t.flavour, t.emsVersion && `EMS ${t.emsVersion}`].filter(Boolean).join(' · ');
+  return [t.flavour, t.emsVersion && `EMS ${t.emsVersion}`, t.fipsPolicy && `FIPS policy ${t.fipsPolicy}`].filter(Boolean).join(' · ');
 }
 
 function verdictText(r: ReportedResult): string {
   return `${r.actual.verdict}${r.actual.class ? ` · ${r.actual.class}` : ''}`;
 }
 
-function expectedText(r: ReportedResult): string {
-  return r.expected.outcome === 'connects' ? 'connects' : `refuses (${r.expected.class})`;
+/** The expectation in words; for a set, every member and which one held. */
+export function expectedText(r: ReportedResult): string {
+  if (!r.expectedAnyOf) return shortText(r.expected);
+  const all = r.expectedAnyOf.map(shortText).join(' | ');
+  return `one of: ${all}${r.met !== undefined ? `; held: ${shortText(r.expectedAnyOf[r.met]!)}` : ''}`;
+}
+
+function shortText(e: Expectation): string {
+  if (e.outcome === 'connects') return `connects${e.weak ? ' (weak)' : ''}`;
+  if (e.outcome === 'refuses') return `refuses (${e.class})`;
+  return expectationText(e);
 }
 
 function runLine(doc: ResultsFile): string {
   const o = doc.run.outcome;
   return `Run ${doc.run.startedAt} (${(doc.run.durationMs / 1000).toFixed(1)} s), ${doc.harness.name} ${doc.harness.version}, ${doc.results.length} results` +
-    (o ? `, exit code ${o.exitCode}${o.passRate !== undefined ? `, pass rate ${o.passRate}%` : ''}` : '');
+    (o ? `, exit code ${o.exitCode}${o.passRate !== undefined ? `, pass rate ${o.passRate}%` : ''}` : '') + defectNote(doc);
+}
+
+/** A run against EMS builds with a test-only defect (mutation testing) is no conformance verdict: every report says so. */
+export function defectNote(doc: ResultsFile): string {
+  const defects = [...new Set(doc.results.flatMap((r) => (r.injectedDefect ? [r.injectedDefect] : [])))];
+  return defects.length ? `. DEFECT INJECTED (mutation testing, not a conformance verdict): ${defects.join(', ')}` : '';
 }
 
 // ---------------------------------------------------------------------------------------------
 // HTML: inline CSS, no script, a CSP that forbids every fetch; tables scroll inside their box.
 
 const CSS = `
-:root{--ok:#1a7f37;--bad:#cf222e;--broken:#9a6700;--known:#8250df;--skip:#6e7781;--line:#d0d7de;--bg:#fff;--alt:#f6f8fa;--fg:#1f2328}
+:root{--ok:#1a7f37;--bad:#cf222e;--broken:#9a6700;--known:#8250df;--weak:#d4770b;--skip:#6e7781;--line:#d0d7de;--bg:#fff;--alt:#f6f8fa;--fg:#1f2328}
 *{box-sizing:border-box}
 body{margin:0 auto;max-width:1280px;padding:0 12px 48px;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg);overflow-wrap:anywhere}
 h1{font-size:1.4em;margin:16px 0 4px}h2{font-size:1.15em;margin:28px 0 8px}h3{font-size:1em;margin:0 0 6px}
@@ -136,7 +166,7 @@ td{min-width:10em}
 .promise{display:block;color:#57606a;font-size:.85em}
 code{font-size:.92em}
 .b{display:inline-block;padding:0 7px;border-radius:10px;font-size:.78em;font-weight:600;color:#fff;white-space:nowrap;vertical-align:1px}
-.passed{--c:var(--ok)}.failed{--c:var(--bad)}.broken{--c:var(--broken)}.known{--c:var(--known)}.skipped,.untested{--c:var(--skip)}
+.passed{--c:var(--ok)}.failed{--c:var(--bad)}.broken{--c:var(--broken)}.known{--c:var(--known)}.weak{--c:var(--weak)}.skipped,.untested{--c:var(--skip)}
 .b{background:var(--c)}td.cell{border-left:4px solid var(--c)}
 td ul{margin:4px 0 0;padding-left:1.1em}td li{font-size:.88em}
 details summary{cursor:pointer;font-size:.88em;color:#57606a}
@@ -146,7 +176,8 @@ pre{white-space:pre-wrap;word-break:break-all;font-size:12px;background:var(--al
 @media (max-width:640px){body{font-size:14px;padding:0 8px 32px}tbody th{min-width:8em;max-width:13em}td{min-width:8.5em}dl{grid-template-columns:1fr}dt{margin-top:4px}}
 `;
 
-export function renderMatrixHtml(doc: ResultsFile, m: Matrix = buildMatrix(doc)): string {
+/** `changes`: the "changes since baseline" section (`--baseline FILE`). */
+export function renderMatrixHtml(doc: ResultsFile, m: Matrix = buildMatrix(doc), changes?: RunDiff): string {
   const head = `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -157,7 +188,7 @@ export function renderMatrixHtml(doc: ResultsFile, m: Matrix = buildMatrix(doc))
 <style>${CSS}</style>
 </head>`;
   const summary = m.summaries.map((s) =>
-    `<li><span class="b ${s.cells.failed ? 'failed' : s.cells.broken ? 'broken' : 'passed'}">${s.hold}/${s.tested}</span> <strong>${h(s.target.id)}</strong> <span class="meta">${h(targetTitle(s.target))}</span>: ${h(summaryLine(s))}</li>`,
+    `<li><span class="b ${s.cells.failed ? 'failed' : s.cells.broken ? 'broken' : s.cells.weak ? 'weak' : 'passed'}">${s.hold}/${s.tested}</span> <strong>${h(s.target.id)}</strong> <span class="meta">${h(targetTitle(s.target))}</span>: ${h(summaryLine(s))}</li>`,
   ).join('\n');
   const columns = m.targets.map((t) => `<th scope="col">${h(t.id)}<span class="promise">${h(targetTitle(t))}</span></th>`).join('');
   const body = m.families.map((f) => [
@@ -177,6 +208,7 @@ export function renderMatrixHtml(doc: ResultsFile, m: Matrix = buildMatrix(doc))
 ${summary}
 </ul>
 ${notes}
+${changes ? changesHtml(changes) : ''}
 <h2>Requirements × targets</h2>
 <div class="scroll">
 <table>
@@ -186,11 +218,37 @@ ${body}
 </tbody>
 </table>
 </div>
+${triageHtml(doc)}
 <h2 id="evidence">Evidence</h2>
 ${evidence}
 </body>
 </html>
 `;
+}
+
+/** EMS lines no error-map entry matched (a new EMS release's lines to map) and errorMap entries that matched nothing. */
+function triageHtml(doc: ResultsFile): string {
+  const t = doc.run.triage;
+  if (!t || (!t.unmatched.length && !t.unusedErrorMap.length)) return '';
+  const rows = t.unmatched.map((g) => `<tr><td>${g.count}× in ${g.results}</td><td><code>${h(g.shape)}</code><span class="promise">${g.examples.map((e) => `<a href="#${evidenceAnchor(e)}">${h(e.target)}/${h(e.scenario)}</a>`).join(', ')}</span></td><td><code>${h(suggestedEntry(g))}</code></td></tr>`).join('\n');
+  const unused = t.unusedErrorMap.map((u) => `<li><code>${h(u.pattern)}</code> (${h(u.class)}) — ${h(u.origin ?? u.target)}</li>`).join('');
+  return `<h2 id="triage">Triage: EMS lines no error-map entry matched</h2>
+<p class="meta">From refused and HANG results, grouped by shape (numbers, hex, paths and quoted values masked). Map them in the target's inventory <code>errorMap</code> (docs/target-profiles.md, "Error maps"); <code>conformance triage --results results.json</code> prints them.</p>
+${rows ? `<div class="scroll"><table><thead><tr><th scope="col">lines</th><th scope="col">shape, examples</th><th scope="col">errorMap entry to start from</th></tr></thead><tbody>\n${rows}\n</tbody></table></div>` : ''}
+${unused ? `<h3>Unused errorMap entries (matched no line of this run: a typo, or a line no scenario provoked)</h3><ul>${unused}</ul>` : ''}`;
+}
+
+function changesHtml(d: RunDiff): string {
+  const link = (scenario: string, target: string, text: string) => `<a href="#${evidenceAnchor({ scenario, target })}">${h(text)}</a>`;
+  const groups: Array<[string, string, string[]]> = [
+    ['regressed', 'failed', d.changes.filter((c) => c.regressed).map((c) => link(c.new.scenario, c.new.target, changeLine(c)))],
+    ['changed', 'known', d.changes.filter((c) => !c.regressed).map((c) => link(c.new.scenario, c.new.target, changeLine(c)))],
+    ['new', 'passed', d.added.map((v) => link(v.scenario, v.target, caseLine(v)))],
+    ['removed', 'skipped', d.removed.map((v) => h(caseLine(v)))],
+  ];
+  const lists = groups.filter(([, , items]) => items.length)
+    .map(([name, cls, items]) => `<h3><span class="b ${cls}">${name}</span> ${items.length}</h3><ul>${items.map((i) => `<li>${i}</li>`).join('')}</ul>`);
+  return `<h2 id="changes">Changes since baseline</h2>\n<p class="meta">${h(d.old)} → ${h(d.new)}: ${h(diffSummary(d))}.</p>\n${lists.join('\n')}`;
 }
 
 function cellHtml(c: MatrixCell): string {
@@ -213,6 +271,7 @@ function evidenceHtml(r: ReportedResult): string {
     ['expected', h(expectedText(r))],
     ['got', `${h(verdictText(r))}: ${h(r.actual.because)}`],
     ...(r.message ? [['message', h(r.message)] as [string, string]] : []),
+    ...(r.weak ? [['weak', `${h(r.weak.what)}: ${h(r.weak.evidence)}`] as [string, string]] : []),
     ...(r.divergence ? [['divergence', `${h(r.divergence.note)} — <a href="${h(r.divergence.listed.link)}">tracking</a>`] as [string, string]] : []),
     ['took', `${r.durationMs} ms${r.verdictLatencyMs !== undefined ? `, verdict ${r.verdictLatencyMs} ms after the evidence` : ''}, ended by ${h(r.endedBy)}`],
     ...(ev.exit ? [['EMS exit', h(`code ${ev.exit.code ?? '-'}${ev.exit.signal ? `, signal ${ev.exit.signal}` : ''}`)] as [string, string]] : []),
@@ -223,6 +282,7 @@ function evidenceHtml(r: ReportedResult): string {
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 <details${open}><summary>endpoint observations (${ev.observations.length})</summary><pre>${h(ev.observations.map((x) => JSON.stringify(x)).join('\n') || '(none)')}</pre></details>
 <details${open}><summary>EMS log excerpt (${ev.emsLog.length} lines)</summary><pre>${h(ev.emsLog.join('\n') || '(no output)')}</pre></details>
+${ev.localServer ? `<details${open}><summary>local server, as the LSR saw it (${h(ev.localServer.route)})</summary><pre>${h(JSON.stringify(ev.localServer, null, 2))}</pre></details>` : ''}
 ${ev.config ? `<details><summary>config.json (redacted)</summary><pre>${h(JSON.stringify(ev.config, null, 2))}</pre></details>` : ''}
 </article>`;
 }
@@ -239,7 +299,7 @@ function md2html(s: string): string {
 // ---------------------------------------------------------------------------------------------
 // Markdown: the same table for a merge request or a wiki; evidence links go to matrix.html.
 
-export function renderMatrixMd(doc: ResultsFile, m: Matrix = buildMatrix(doc)): string {
+export function renderMatrixMd(doc: ResultsFile, m: Matrix = buildMatrix(doc), changes?: RunDiff): string {
   const lines = [
     '# WS EMS conformance matrix',
     '',
@@ -247,6 +307,7 @@ export function renderMatrixMd(doc: ResultsFile, m: Matrix = buildMatrix(doc)): 
     '',
     ...m.summaries.map((s) => `- **${s.target.id}** (${targetTitle(s.target)}): ${summaryLine(s)}`),
     ...(doc.run.outcome?.reasons.map((r) => `- ${r}`) ?? []),
+    ...(changes ? ['', '## Changes since baseline', '', ...renderDiffLines(changes, true)] : []),
     '',
     '## Requirements × targets',
     '',
@@ -261,11 +322,18 @@ export function renderMatrixMd(doc: ResultsFile, m: Matrix = buildMatrix(doc)): 
   }
   // Skipped results are the target's profile at work (the matrix shows them as not applicable).
   const notPassing = doc.results.filter((r) => !['passed', 'skipped'].includes(outcomeOf(r)) || r.divergence);
+  const because = (r: ReportedResult) => r.divergence?.note ?? r.message ?? (r.weak ? `${r.weak.what}: ${r.weak.evidence}` : r.actual.because);
   if (notPassing.length) {
     lines.push('', '## Needs a look', '');
     for (const r of notPassing) {
-      lines.push(`- ${MARK[outcomeOf(r)]} **${RESULT_LABEL[outcomeOf(r)]}** [${r.scenario}](matrix.html#${evidenceAnchor(r)}) on ${r.target}: ${oneLine(r.divergence?.note ?? r.message ?? r.actual.because)}`);
+      lines.push(`- ${MARK[outcomeOf(r)]} **${RESULT_LABEL[outcomeOf(r)]}** [${r.scenario}](matrix.html#${evidenceAnchor(r)}) on ${r.target}: ${oneLine(because(r))}`);
     }
+  }
+  const t = doc.run.triage;
+  if (t && (t.unmatched.length || t.unusedErrorMap.length)) {
+    lines.push('', '## Triage: EMS lines no error-map entry matched', '', 'From refused and HANG results, by shape; map them in the target\'s inventory `errorMap`.', '');
+    for (const g of t.unmatched) lines.push(`- ${g.count}× in ${g.results} (${g.examples.map((e) => `[${e.target}/${e.scenario}](matrix.html#${evidenceAnchor(e)})`).join(', ')}): \`${cellText(g.shape)}\` → \`${cellText(suggestedEntry(g))}\``);
+    for (const u of t.unusedErrorMap) lines.push(`- unused errorMap entry (matched no line of this run): \`${cellText(u.pattern)}\` (${u.class}) — ${cellText(u.origin ?? u.target)}`);
   }
   lines.push('', `Legend: ${(Object.keys(CELL_LABEL) as CellOutcome[]).map((o) => `${MARK[o]} ${CELL_LABEL[o]}`).join(', ')}. Evidence of every result: [matrix.html](matrix.html#evidence).`, '');
   return lines.join('\n');

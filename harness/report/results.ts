@@ -2,11 +2,13 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FAILURE_CLASSES, REQUIREMENT_IDS } from '../scenario/requirements.ts';
-import { formatIssues } from '../scenario/model.ts';
+import { formatIssues, PLATFORM_OUTCOMES } from '../scenario/model.ts';
+import { LOCAL_SERVER_OUTCOMES } from '../scenario/local-server-model.ts';
 import type { ScenarioResult } from '../scenario/run.ts';
 import type { Status } from '../scenario/verdict.ts';
 import { ExpectedDivergence, type Divergence } from './divergences.ts';
 import type { RunOutcome } from './gates.ts';
+import { Triage } from './triage.ts';
 
 // reports/results.json: the contract other tools read (README "results.json"). Keep it stable:
 // add fields, never rename or remove them.
@@ -18,6 +20,12 @@ export interface TargetInfo {
   flavour: string;
   capabilities: string[];
   emsVersion?: string;
+  /** The FIPS policy its FIPS mode was judged against (targets with the `fips` capability, or a declared one). */
+  fipsPolicy?: string;
+  /** The target's own (inventory) error-map entries, with where each was written. */
+  errorMap?: Array<{ pattern: string; class: string; origin?: string }>;
+  /** Its own warning lines (LSR-WARN), as the inventory names them. */
+  warningMap?: Array<{ pattern: string; warning: string; origin?: string }>;
 }
 
 export interface ResultsFile {
@@ -30,11 +38,25 @@ export interface ResultsFile {
     jobs: number;
     inventory: string;
     targets: TargetInfo[];
+    /** A run of one part of the cases (`--shard i/n`). */
+    shard?: { index: number; count: number };
+    /** A merged run (`conformance merge`): the inputs it was made of. */
+    merged?: MergedInput[];
     summary: Record<Status, number> & { total: number };
     /** Added by the report step: divergences applied, gates and the exit code. */
     outcome?: RunOutcome;
+    /** EMS lines no error-map entry matched, grouped by shape; inventory errorMap entries that matched nothing (harness/report/triage.ts). */
+    triage?: Triage;
   };
   results: ReportedResult[];
+}
+
+export interface MergedInput {
+  file: string;
+  startedAt: string;
+  finishedAt: string;
+  inventory: string;
+  shard?: { index: number; count: number };
 }
 
 /** A result as the report step leaves it: with its known-divergence block when listed. */
@@ -65,7 +87,7 @@ const SavedResult = z.looseObject({
   title: z.string(),
   requirements: z.array(z.enum(REQUIREMENT_IDS)),
   target: z.string(),
-  expected: z.looseObject({ outcome: z.enum(['connects', 'refuses']), class: z.enum(FAILURE_CLASSES).optional() }),
+  expected: z.looseObject({ outcome: z.enum([...PLATFORM_OUTCOMES, ...LOCAL_SERVER_OUTCOMES, 'all-of']), class: z.enum(FAILURE_CLASSES).optional() }),
   actual: z.looseObject({
     verdict: z.enum(['CONNECTED', 'REFUSED', 'HANG', 'UNSUPPORTED', 'BROKEN']),
     class: z.enum(FAILURE_CLASSES).optional(),
@@ -74,6 +96,7 @@ const SavedResult = z.looseObject({
   }),
   status: z.enum(STATUSES),
   message: z.string().optional(),
+  startedAt: z.iso.datetime().optional(),
   durationMs: z.number(),
   divergence: z.looseObject({ state: z.enum(['known', 'fixed', 'changed', 'not-run']), listed: ExpectedDivergence, file: z.string(), note: z.string() }).optional(),
 });
@@ -87,6 +110,7 @@ export const SavedResultsFile = z.looseObject({
     inventory: z.string(),
     targets: z.array(z.looseObject({ id: z.string(), flavour: z.string(), capabilities: z.array(z.string()), emsVersion: z.string().optional() })),
     summary: Counts,
+    triage: Triage.optional(),
   }),
   results: z.array(SavedResult),
 });

@@ -4,12 +4,17 @@ import { closeSharedEndpoints } from '../endpoints/start.ts';
 import { loadCatalogue } from '../pki/build.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import { Redactor } from '../report/redact.ts';
-import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile } from '../report/results.ts';
+import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile, type TargetInfo } from '../report/results.ts';
+import { triage } from '../report/triage.ts';
+import { warningLinesAsKnown } from '../ems/warnings.ts';
+import { DEFAULT_FIPS_POLICY } from './fips-policy.ts';
 import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
-import type { Family, Scenario } from './model.ts';
+import { membersOf, type Family, type Scenario } from './model.ts';
 import { runScenario, type ScenarioResult } from './run.ts';
 import { Scheduler, type Limiter } from './scheduler.ts';
+import { checkPrefixes, selected } from './selection.ts';
+import { caseKey, shardCases, type Shard } from './shard.ts';
 
 // A whole run: every family × every target, the sanity gate first on each target, at most
 // `jobs` local scenarios at once and every gateway side by side (scheduler.ts). Results come back
@@ -22,8 +27,13 @@ export interface RunOptions {
   targets: Target[];
   /** The inventory file they came from, recorded in results.json. */
   inventory: string;
-  /** Only scenarios whose id starts with one of these (the sanity scenario always runs). */
+  /** Only scenarios whose id starts with one of these (the sanity scenario always runs); a prefix that matches nothing is an error. */
   scenarios?: string[];
+  /** Only the cases this accepts (the sanity scenario always runs): a run that asks each target something else (the mutation test). */
+  select?: (scenarioId: string, targetId: string) => boolean;
+  /** Only this part of the cases (the sanity scenario runs in every shard), balanced by `durations` (ms per caseKey) when given. */
+  shard?: Shard;
+  durations?: ReadonlyMap<string, number>;
   jobs?: number;
   /** Gateways in use at once (default: all); --jobs does not bound them. */
   gateways?: number;
@@ -59,14 +69,17 @@ export class ConformanceRun {
     readonly targets: Target[],
     readonly opts: RunOptions & { jobs: number },
   ) {
-    const wanted = (id: string) => id === SANITY_ID || !opts.scenarios?.length || opts.scenarios.some((p) => id.startsWith(p));
-    this.cases = targets.flatMap((target) =>
+    if (!families.some((f) => f.scenarios.some((s) => s.id === SANITY_ID))) throw new Error(`no sanity scenario "${SANITY_ID}" in the catalogue`);
+    checkPrefixes(families, opts.scenarios);
+    const all = targets.flatMap((target) =>
       families.flatMap((family) => [
         ...family.scenarios.map((scenario) => ({ family, scenario, target })),
         ...family.invalid.map((inv) => ({ family, scenario: { id: inv.id, invalid: inv.error }, target })),
       ]),
-    ).filter((c) => wanted(c.scenario.id));
-    if (!families.some((f) => f.scenarios.some((s) => s.id === SANITY_ID))) throw new Error(`no sanity scenario "${SANITY_ID}" in the catalogue`);
+    ).filter((c) => selected(c.scenario.id, opts.scenarios) && (c.scenario.id === SANITY_ID || (opts.select?.(c.scenario.id, c.target.id) ?? true)));
+    this.cases = opts.shard
+      ? shardCases(all, opts.shard, (c) => caseKey(c.scenario.id, c.target.id), (c) => c.scenario.id === SANITY_ID, opts.durations)
+      : all;
   }
 
   static async prepare(opts: RunOptions): Promise<ConformanceRun> {
@@ -94,9 +107,12 @@ export class ConformanceRun {
       const sanityCase = this.cases.find((c) => c.target === target && c.scenario.id === SANITY_ID)!;
       const gate = this.#schedule(sanityCase, lane.scenario, unusable);
       const gateReason = Promise.all([unusable, gate]).then(([down, r]) =>
-        down ?? (r.status === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
+        // The gate asks whether the EMS connected; a secret it logged on the way fails the scenario, not the gate.
+        down ?? ((r.checks?.expectationStatus ?? r.status) === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
       const rest = this.cases.filter((c) => c.target === target && c !== sanityCase);
-      const all = [gate, ...[...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))].map((c) => this.#schedule(c, lane.scenario, gateReason))];
+      // A defective EMS (mutation testing) said so at the gate: the cases it blocks carry the name too.
+      const defect = gate.then((r) => r.injectedDefect);
+      const all = [gate, ...[...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))].map((c) => this.#schedule(c, lane.scenario, gateReason, defect))];
       this.#closed.push(Promise.all(all).then(() => target.close()).then(() => undefined, (e: Error) => e).finally(() => lane.done()));
     }
   }
@@ -126,8 +142,11 @@ export class ConformanceRun {
         durationMs: finishedAt.getTime() - this.#startedAt.getTime(),
         jobs: this.opts.jobs,
         inventory: this.opts.inventory,
-        targets: this.targets.map((t) => ({ id: t.id, flavour: t.profile.flavour, capabilities: t.profile.capabilities, ...(t.profile.emsVersion ? { emsVersion: t.profile.emsVersion } : {}) })),
+        targets: this.targets.map(targetInfo),
+        ...(this.opts.shard ? { shard: this.opts.shard } : {}),
         summary: summarise(results),
+        // Warning lines are known lines (LSR-WARN evidence): no errorMap entry is missing for them.
+        triage: triage(results, this.targets.map((t) => ({ id: t.id, errorMap: [...t.profile.errorMap, ...warningLinesAsKnown(t.profile)] }))),
       },
       results,
     };
@@ -135,11 +154,12 @@ export class ConformanceRun {
     return doc;
   }
 
-  #schedule(c: PlannedCase, slot: Limiter, gate: Promise<string | undefined>): Promise<ScenarioResult> {
+  #schedule(c: PlannedCase, slot: Limiter, gate: Promise<string | undefined>, defect?: Promise<string | undefined>): Promise<ScenarioResult> {
     const p = gate.then(async (blocked) => {
       const s = c.scenario;
       if ('invalid' in s) return notRun(c, s.invalid);
-      if (blocked) return notRun(c, blocked);
+      const injected = await defect;
+      if (blocked) return { ...notRun(c, blocked), ...(injected ? { injectedDefect: injected } : {}) };
       const catalogue = await this.#catalogue!;
       const signal = this.opts.signal;
       return slot((decided) => {
@@ -156,6 +176,20 @@ export class ConformanceRun {
   }
 }
 
+/** A target as results.json records it: its profile, the FIPS policy it was judged by, its own error-map entries. */
+function targetInfo(t: Target): TargetInfo {
+  const p = t.profile;
+  const fipsPolicy = p.fipsPolicy ?? (p.capabilities.includes('fips') ? DEFAULT_FIPS_POLICY : undefined);
+  const errorMap = p.errorMap.filter((e) => e.origin).map((e) => ({ pattern: e.pattern, class: e.class, origin: e.origin }));
+  return {
+    id: t.id, flavour: p.flavour, capabilities: p.capabilities,
+    ...(p.emsVersion ? { emsVersion: p.emsVersion } : {}),
+    ...(fipsPolicy ? { fipsPolicy } : {}),
+    ...(errorMap.length ? { errorMap } : {}),
+    ...(p.warningMap?.length ? { warningMap: p.warningMap } : {}),
+  };
+}
+
 /** A broken result for a case that could not run (invalid scenario, failed gate, harness fault). */
 function notRun(c: PlannedCase, because: string): ScenarioResult {
   const s = c.scenario;
@@ -165,10 +199,11 @@ function notRun(c: PlannedCase, because: string): ScenarioResult {
     title: 'title' in s ? s.title : s.id,
     requirements: 'requirements' in s ? s.requirements : [],
     target: c.target.id,
-    expected: 'expect' in s ? s.expect : { outcome: 'connects' },
+    expected: 'expect' in s ? membersOf(s.expect)[0]! : { outcome: 'connects' },
     actual: { verdict: 'BROKEN', because, evidence: { observations: [], emsLog: [] } },
     status: 'broken',
     message: because,
+    startedAt: new Date().toISOString(),
     durationMs: 0,
     endedBy: 'not-run',
   };

@@ -13,7 +13,8 @@ export async function loadFamilies(dir = SCENARIOS_DIR): Promise<Family[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort();
   const families: Family[] = [];
   for (const f of files) {
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as { default?: Family };
+    // The catalogue's own files by a relative path with one variable part: a bundler (harness/launch.mjs) bundles them all.
+    const mod = (await (dir === SCENARIOS_DIR ? import(`../../scenarios/${f}`) : import(pathToFileURL(join(dir, f)).href))) as { default?: Family };
     if (!mod.default || !Array.isArray(mod.default.scenarios)) throw new Error(`${join(dir, f)}: does not default-export a family(...)`);
     families.push(mod.default);
   }

@@ -1,14 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { startEndpoint, type Endpoint } from '../endpoints/start.ts';
 import type { Observation } from '../endpoints/observations.ts';
-import { renderConfig } from '../ems/render.ts';
-import { attributeLine } from '../ems/error-map.ts';
+import { renderConfig, type Rendered } from '../ems/render.ts';
+import { matchLine } from '../ems/error-map.ts';
+import { askIsConnected } from '../ems/rest-endpoint.ts';
+import { judgeLocalServer } from '../lsr/judge.ts';
+import type { LocalServerEvidence } from '../lsr/probe.ts';
+import { localServerStep } from './local-server-run.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import type { Redactor } from '../report/redact.ts';
-import type { EmsProcess, EmsExit, Target, TargetSession } from './target.ts';
+import type { EmsProcess, Target, TargetSession } from './target.ts';
+import { effectiveCapabilities } from './capabilities.ts';
 import { expectationFor, type Expectation, type Scenario } from './model.ts';
 import type { FailureClass, RequirementId } from './requirements.ts';
-import { decide, judge, type Decision, type Evidence, type Status, type Verdict } from './verdict.ts';
+import { judge, type Decision, type Evidence, type PlatformRoute, type Status, type Verdict } from './verdict.ts';
+import { awaitVerdict } from './verdict-watch.ts';
+import { injectedDefect } from './injected-defect.ts';
+import { checkSecrets, requirementsWith, withSecretFailures, type SecretEvidence } from './secret-checks.ts';
 
 // One scenario on one target: endpoint up, config rendered, EMS started, verdict at the first
 // decisive evidence, everything stopped and removed again whatever happened.
@@ -19,7 +27,11 @@ export interface ScenarioResult {
   title: string;
   requirements: RequirementId[];
   target: string;
+  /** The expectation: for a set, the member that held (or the first, when none did). */
   expected: Expectation;
+  /** Where the spec allows more than one outcome: every member of the set, and which one held. */
+  expectedAnyOf?: Expectation[];
+  met?: number;
   actual: {
     verdict: Verdict;
     class?: FailureClass;
@@ -30,14 +42,32 @@ export interface ScenarioResult {
       exit?: { code: number | null; signal: string | null };
       restConnected?: boolean;
       config?: Record<string, unknown>;
+      /** A local-server scenario: what the harness, as the LSR, saw of the EMS's local server. */
+      localServer?: LocalServerEvidence;
+      /** SECRET-NOLOG's search of everything the EMS wrote and SECRET-ENCRYPT's strength check: what they looked at and found. */
+      secrets?: SecretEvidence;
     };
   };
   status: Status;
   message?: string;
+  /** The target accepted weak crypto (a recorded policy): status passed, reported as weak (amber), never as holding. */
+  weak?: { what: string; evidence: string };
+  /** When the scenario began on its target (ISO 8601); with durationMs, its real place in the run's timeline. */
+  startedAt?: string;
   durationMs: number;
   /** From the first decisive evidence to the verdict; absent when no evidence decided. */
   verdictLatencyMs?: number;
   endedBy: 'evidence' | 'timeout' | 'not-run';
+  /** The patterns of the target's own (inventory) errorMap that matched a line of this scenario. */
+  errorMapHits?: string[];
+  /** The EMS ran with a test-only defect (mutation testing): this result is no conformance verdict. */
+  injectedDefect?: string;
+  /**
+   * Set when a check every scenario gets failed (SECRET-NOLOG, SECRET-ENCRYPT's strength): which
+   * requirements it failed, and the status the scenario's own expectation had. The sanity gate and the
+   * matrix rows of the scenario's own requirements go by that status.
+   */
+  checks?: { failed: RequirementId[]; expectationStatus: Status };
 }
 
 export interface RunContext {
@@ -45,18 +75,10 @@ export interface RunContext {
   redactor: Redactor;
   /** Called once the verdict is taken, before the EMS is stopped and the scenario cleaned up. */
   decided?: () => void;
-  /** The run was interrupted: a scenario without a verdict INTERRUPT_GRACE_MS later is stopped, broken. */
+  /** The run was interrupted: a scenario without a verdict INTERRUPT_GRACE_MS later (verdict-watch.ts) is stopped, broken. */
   signal?: AbortSignal;
 }
 
-/** How long a running scenario may still take to its verdict once the run is interrupted (Ctrl-C): the whole interrupt stays within ~10 s. */
-export const INTERRUPT_GRACE_MS = 5000;
-
-/**
- * When the EMS blames the handshake but the platform's side is never heard: then the refusal is
- * decided unattributed by this timer, and the result says it ended by a timeout.
- */
-const HANDSHAKE_GRACE_MS = 1000;
 /**
  * The EMS's REST state may trail its log by a message or two (the simulator and the C SDK bind
  * after AUTH, then log): asked again at each new log line, else every `everyMs`, for `forMs`.
@@ -66,12 +88,15 @@ const LOG_EXCERPT = 200;
 
 export async function runScenario(family: string, s: Scenario, target: Target, ctx: RunContext): Promise<ScenarioResult> {
   const t0 = performance.now();
-  const expected = expectationFor(s, target.profile.flavour, target.profile.capabilities);
-  const base = { scenario: s.id, family, title: s.title, requirements: s.requirements, target: target.id, expected };
-  const missing = s.needs.filter((c) => !target.profile.capabilities.includes(c));
+  const startedAt = new Date().toISOString();
+  const members = expectationFor(s, target.profile);
+  const set = members.length > 1 ? { expectedAnyOf: members } : {};
+  const base = { scenario: s.id, family, title: s.title, requirements: s.requirements, target: target.id, expected: members[0]!, ...set };
+  const capabilities = effectiveCapabilities(target.profile.capabilities);
+  const missing = s.needs.filter((c) => !capabilities.includes(c));
   if (missing.length) {
     const because = `target ${target.id} lacks capability ${missing.join(', ')}`;
-    return { ...base, actual: { verdict: 'UNSUPPORTED', because, evidence: { observations: [], emsLog: [] } }, status: 'skipped', message: because, durationMs: 0, endedBy: 'not-run' };
+    return { ...base, actual: { verdict: 'UNSUPPORTED', because, evidence: { observations: [], emsLog: [] } }, status: 'skipped', message: because, startedAt, durationMs: 0, endedBy: 'not-run' };
   }
 
   const appKey = randomBytes(24).toString('base64url');
@@ -79,19 +104,28 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   let endpoint: Endpoint | undefined;
   let session: TargetSession | undefined;
   let ems: EmsProcess | undefined;
-  let config: Record<string, unknown> | undefined;
+  let rendered: Rendered | undefined;
   const ev: Evidence = { observations: [], lines: [] };
   let outcome: { decision: Decision; decidedAt: number; endedBy: ScenarioResult['endedBy'] };
   let restConnected: boolean | undefined;
+  let localServer: LocalServerEvidence | undefined;
   try {
-    endpoint = await startEndpoint(s.endpoint, { catalogue: ctx.catalogue, appKey, bindAddress: target.bindAddress });
+    endpoint = await startEndpoint(s.endpoint, {
+      catalogue: ctx.catalogue, appKey, bindAddress: target.bindAddress,
+      ...(target.profile.endpointPorts ? { ports: target.profile.endpointPorts } : {}),
+    });
     ev.observations = endpoint.observations;
     session = await target.openSession(s.id);
-    const rendered = await renderConfig({ scenario: s, target, session, catalogue: ctx.catalogue, endpointPort: endpoint.port, appKey, redactor: ctx.redactor });
-    config = rendered.config;
+    rendered = await renderConfig({ scenario: s, target, session, catalogue: ctx.catalogue, endpointPort: endpoint.port, appKey, redactor: ctx.redactor });
+    ev.route = routeOf(rendered.config, endpoint.port, target);
     ems = await session.start(rendered.json);
-    outcome = await awaitVerdict(endpoint, ems, ev, target, s.hangMs, ctx.signal);
-    if (outcome.decision.verdict === 'CONNECTED') restConnected = await checkConnected(ems);
+    outcome = await awaitVerdict({ platform: endpoint, ems, ...(ctx.signal ? { interrupt: ctx.signal } : {}) }, ev, target.profile.errorMap, s.hangMs);
+    if (outcome.decision.verdict === 'CONNECTED') {
+      const { rest } = rendered;
+      const open = session;
+      restConnected = await checkConnected(ems, async () => askIsConnected(await open.dial(rest.host, rest.port), rest));
+      localServer = await localServerStep(s, members, { rest, session, catalogue: ctx.catalogue, ev, profile: target.profile });
+    }
   } catch (e) {
     outcome = { decision: { verdict: 'BROKEN', because: (e as Error).message }, decidedAt: performance.now(), endedBy: 'evidence' };
   } finally {
@@ -101,12 +135,21 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   }
 
   const { decision, decidedAt, endedBy } = outcome;
-  let judgement = judge(expected, decision, ev);
+  let judgement = s.link === 'local-server' ? judgeLocalServer(members, decision, ev, localServer) : judge(members, decision, ev);
   if (judgement.status === 'passed' && restConnected === false) {
     judgement = { status: 'failed', message: 'the platform and the EMS log say connected, but the EMS REST API says isConnected=false' };
   }
+  // Every line the EMS wrote is in by now (it has stopped): the secret checks see all of it.
+  const secrets = checkSecrets(rendered?.secrets ?? [], rendered?.encryptions ?? [], ev.lines);
+  ctx.redactor.add(...secrets.revealed);
+  const checks = secrets.failures.length ? { failed: [...new Set(secrets.failures.map((f) => f.requirement))], expectationStatus: judgement.status } : undefined;
+  judgement = withSecretFailures(judgement, secrets.failures);
+  const defect = injectedDefect(ev.lines);
+  const config = rendered?.config;
   const result: ScenarioResult = {
     ...base,
+    requirements: requirementsWith(s.requirements, secrets.failures),
+    ...(judgement.met !== undefined ? { expected: members[judgement.met]!, met: judgement.met } : {}),
     actual: {
       verdict: decision.verdict,
       ...(decision.class ? { class: decision.class } : {}),
@@ -117,59 +160,53 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
         ...(ev.exit ? { exit: { code: ev.exit.code, signal: ev.exit.signal } } : {}),
         ...(restConnected !== undefined ? { restConnected } : {}),
         ...(config ? { config } : {}),
+        ...(localServer ? { localServer } : {}),
+        ...(rendered ? { secrets: secrets.evidence } : {}),
       },
     },
     status: judgement.status,
     ...(judgement.message ? { message: judgement.message } : {}),
+    ...(judgement.weak ? { weak: { what: judgement.weak, evidence: weakEvidence(ev, s) } } : {}),
+    startedAt,
     durationMs: Math.round(performance.now() - t0),
     ...(decision.evidenceAt !== undefined ? { verdictLatencyMs: round2(decidedAt - decision.evidenceAt) } : {}),
-    endedBy,
+    endedBy: localServer?.timedOut ? 'timeout' : endedBy,
+    ...hitsOf(ev, target),
+    ...(defect ? { injectedDefect: defect } : {}),
+    ...(checks ? { checks } : {}),
   };
   return ctx.redactor.value(result);
 }
 
-/** Resolves at the first decisive evidence; the hang timer is the only timeout that decides. */
-function awaitVerdict(endpoint: Endpoint, ems: EmsProcess, ev: Evidence, target: Target, hangMs: number, signal?: AbortSignal) {
-  const errorMap = target.profile.errorMap;
-  return new Promise<{ decision: Decision; decidedAt: number; endedBy: ScenarioResult['endedBy'] }>((resolve) => {
-    const timers: NodeJS.Timeout[] = [];
-    let done = false;
-    const finish = (decision: Decision, endedBy: ScenarioResult['endedBy']) => {
-      if (done) return;
-      done = true;
-      timers.forEach(clearTimeout);
-      unsubscribe();
-      signal?.removeEventListener('abort', interrupted);
-      resolve({ decision, decidedAt: performance.now(), endedBy });
-    };
-    const interrupted = () =>
-      timers.push(setTimeout(() => finish({ verdict: 'BROKEN', because: `interrupted (SIGINT/SIGTERM): no verdict within ${INTERRUPT_GRACE_MS} ms of it` }, 'not-run'), INTERRUPT_GRACE_MS));
-    if (signal?.aborted) interrupted();
-    else signal?.addEventListener('abort', interrupted, { once: true });
-    const check = (final = false) => {
-      const d = decide(ev, errorMap, final);
-      if (d) finish(d, 'evidence');
-    };
-    const unsubscribe = endpoint.onObservation(() => check());
-    ems.onLine((line) => {
-      ev.lines.push(line);
-      check();
-      if (!done && attributeLine(line.text, errorMap) === 'handshake') {
-        timers.push(setTimeout(() => {
-          const d = decide(ev, errorMap, true);
-          if (d) finish(d, 'timeout');
-        }, HANDSHAKE_GRACE_MS));
-      }
-    });
-    ems.onExit((exit: EmsExit) => {
-      ev.exit = exit;
-      check(true);
-    });
-    timers.push(setTimeout(() => finish({ verdict: 'HANG', because: `no decisive evidence within ${hangMs} ms` }, 'timeout'), hangMs));
-  });
+/** What the platform saw of the weak connection: the protocol, suite and certificate it was accepted with. */
+function weakEvidence(ev: Evidence, s: Scenario): string {
+  const hs = ev.observations.find((o) => o.kind === 'handshake-ok');
+  const tls = hs?.kind === 'handshake-ok' ? `${hs.protocol} ${hs.cipher}` : 'no handshake observed';
+  return `connected with ${tls}; platform certificate ${s.endpoint.cert}; platform accepted AUTH`;
 }
 
-async function checkConnected(ems: EmsProcess): Promise<boolean> {
+/** Where the rendered config sends the EMS, and where the endpoint listens: for a diagnosis when it cannot get there. */
+function routeOf(config: Record<string, unknown>, port: number, target: Target): PlatformRoute {
+  const servers = Array.isArray(config.ws_servers)
+    ? (config.ws_servers as Array<{ host?: unknown; port?: unknown }>).map((s) => ({ host: String(s.host), port: Number(s.port) }))
+    : [];
+  return { target: target.id, servers, bindAddress: target.bindAddress, port, ...(target.platformRoute ? { via: target.platformRoute } : {}) };
+}
+
+/** The target's own error-map entries this scenario's lines matched (an entry no scenario matches is reported as unused). */
+function hitsOf(ev: Evidence, target: Target): { errorMapHits?: string[] } {
+  const own = target.profile.errorMap;
+  if (!own.length) return {};
+  const hits = new Set<string>();
+  for (const line of ev.lines) {
+    const entry = matchLine(line.text, own);
+    if (entry && own.includes(entry)) hits.add(entry.pattern);
+  }
+  return hits.size ? { errorMapHits: [...hits] } : {};
+}
+
+/** `ask`: one isConnected request through the LSR client, as the rendered http_server says (harness/ems/rest-endpoint.ts). */
+async function checkConnected(ems: EmsProcess, ask: () => Promise<boolean>): Promise<boolean> {
   let lines = 0;
   let wake: (() => void) | undefined;
   ems.onLine(() => {
@@ -179,7 +216,7 @@ async function checkConnected(ems: EmsProcess): Promise<boolean> {
   const until = performance.now() + REST_RECHECK.forMs;
   for (;;) {
     const seen = lines;
-    if (await ems.isConnected().catch(() => false)) return true;
+    if (await ask().catch(() => false)) return true;
     if (performance.now() >= until) return false;
     // A line that came during the request already counts: no waiting for the next one then.
     if (lines === seen) {

@@ -1,3 +1,7 @@
+import type { Duplex } from 'node:stream';
+import type { FipsPolicy } from './fips-policy.ts';
+import type { LsrWarning } from './local-server-model.ts';
+import type { PortRange } from '../endpoints/ports.ts';
 import type { FailureClass } from './requirements.ts';
 
 // One interface for every place a WS EMS runs: the local host (simulator or a vendor wsems),
@@ -8,15 +12,40 @@ export type Flavour = 'openssl' | 'axtls';
 /** How a target's config.json spells file paths (CERT-PATHS). */
 export type PathStyle = 'posix' | 'windows-escaped' | 'windows-forward';
 
+/**
+ * What an error-map line proves besides a failure class (docs/target-profiles.md "Error maps"):
+ * - `handshake`: the TLS handshake failed; only the platform's side (the endpoint's alert or
+ *   exception text) tells why.
+ * - `connect-failed`: the connection failed after the handshake (read errors, the WebSocket
+ *   upgrade); decided at once, from the platform's side when it tells why, else unattributed.
+ * - `socket`: no TCP connection; BROKEN (the EMS was given an address it cannot reach) when the
+ *   endpoint saw no connection either.
+ * - `refused`: the EMS refused, and the line does not say why: REFUSED, unattributed, at once.
+ * - `context`: a known line that decides nothing on its own (kept out of triage).
+ * - `infrastructure`: the environment, not the EMS, failed: BROKEN.
+ */
+export const ERROR_MAP_PSEUDO_CLASSES = ['handshake', 'connect-failed', 'socket', 'refused', 'context', 'infrastructure'] as const;
+export type ErrorMapPseudoClass = (typeof ERROR_MAP_PSEUDO_CLASSES)[number];
+
 export interface ErrorMapEntry {
   /** Regular expression (source text) matched against one EMS log line. */
   pattern: string;
+  /** The failure class the line proves, or what else it proves (ERROR_MAP_PSEUDO_CLASSES). */
+  class: FailureClass | ErrorMapPseudoClass;
   /**
-   * The failure class the line proves; 'handshake' for a generic TLS handshake failure whose
-   * cause only the endpoint's side of the evidence can tell (e.g. TLS 1.2 handshake_failure
-   * alert); 'infrastructure' for a line that says the environment, not the EMS, failed.
+   * Where an inventory entry was written (`file: targets[i].errorMap[j]`), for the report of
+   * entries that never matched. Unset for entries a driver adds of its own.
    */
-  class: FailureClass | 'handshake' | 'infrastructure';
+  origin?: string;
+}
+
+/** One of the EMS's insecure-setting warnings (LSR-WARN) as a target's build words it (docs/target-profiles.md "Warning maps"). */
+export interface WarningEntry {
+  /** Regular expression (source text) matched against one EMS log line. */
+  pattern: string;
+  warning: LsrWarning;
+  /** Where an inventory entry was written, as for error-map entries. */
+  origin?: string;
 }
 
 export interface TargetProfile {
@@ -27,11 +56,24 @@ export interface TargetProfile {
   /** The target's own entries, tried before the C SDK's default error map (harness/ems/error-map.ts). */
   errorMap: ErrorMapEntry[];
   emsVersion?: string;
+  /** The FIPS policy its FIPS mode is judged against (harness/scenario/fips-policy.ts); unset: the default. */
+  fipsPolicy?: FipsPolicy;
+  /**
+   * Ports the platform endpoints listen on (and a reverse tunnel forwards), when the inventory
+   * overrides the default: below 32768 and the kernel's ephemeral range (harness/endpoints/ports.ts).
+   */
+  endpointPorts?: PortRange;
+  /** The address rendered as http_server.host, which the REST check then dials (default 127.0.0.1). */
+  restHost?: '127.0.0.1' | '::1';
+  /** The target's own warning lines, tried before the harness's default wording (harness/ems/warnings.ts). */
+  warningMap?: WarningEntry[];
 }
 
 export interface EmsLine {
   at: number; // performance.now() when the harness received it
   text: string;
+  /** Which output of the EMS it came on (stdout, stderr, a service log), when the driver knows: a SECRET-NOLOG finding names it. */
+  stream?: string;
 }
 
 export interface EmsExit {
@@ -44,8 +86,6 @@ export interface EmsExit {
 export interface EmsProcess {
   onLine(listener: (line: EmsLine) => void): void;
   onExit(listener: (exit: EmsExit) => void): void;
-  /** The EMS's local REST answer to isConnected (EMS-FACTS: GET …/LocalEms/Properties/isConnected). */
-  isConnected(): Promise<boolean>;
   /** Stops the EMS and everything it started; resolves when it is gone. */
   stop(): Promise<void>;
 }
@@ -70,13 +110,30 @@ export interface TargetSession {
    * target (`/…` or `C:/…`), in order. A driver may send them along with `start` (a gateway does).
    */
   putFiles(files: FileToPut[]): Promise<string[]>;
-  /** The target EMS's own `-encrypt` output for each secret (opaque to the harness), in order; one request for all. */
+  /**
+   * The target EMS's own `-encrypt` output for each secret (opaque to the harness), in order; one
+   * request for all. Each entry is its own `-encrypt` run: a secret listed twice gets two runs' outputs
+   * (the strength check compares them), never one output twice.
+   */
   encryptAll(secrets: string[]): Promise<string[]>;
-  /** A TCP port on the target for the EMS's local REST server. */
-  restPort(): Promise<number>;
+  /** A TCP port on the target for the EMS's local REST server, free on `host` (the http_server.host rendered). */
+  restPort(host?: string): Promise<number>;
   /** Writes config.json into the session directory and starts the EMS with `-cfg` on it. */
   start(configJson: string): Promise<EmsProcess>;
+  /**
+   * A TCP connection to host:port made where the EMS runs, as a local client there (the LSR) would
+   * make it: its loopback is the EMS's (a socket on this host, an SSH forward from a gateway). The
+   * harness speaks HTTP and TLS over it (harness/lsr/). Rejects with DialRefused when nothing listens there.
+   */
+  dial(host: string, port: number): Promise<Duplex>;
+  /** How dial reaches the EMS's host, in words, for the evidence. */
+  readonly dialRoute: string;
   close(): Promise<void>;
+}
+
+/** Nothing listens at the address dialled (connection refused where the EMS runs): evidence about the EMS, not infrastructure. */
+export class DialRefused extends Error {
+  override name = 'DialRefused';
 }
 
 export interface Target {
@@ -87,6 +144,11 @@ export interface Target {
   platformHost: string;
   /** Address the harness endpoints bind to so this target can reach them. */
   bindAddress: string;
+  /**
+   * How the EMS reaches the endpoints, in words, for the diagnosis when it cannot (a reverse SSH
+   * tunnel, a route to the bind address); unset: the EMS runs on this host.
+   */
+  platformRoute?: string;
   /** Scenarios at once on this target (a gateway runs one EMS: 1); unset = up to --jobs. */
   concurrency?: number;
   /**

@@ -9,12 +9,26 @@ export const RECOMMENDED = 'ALL:!aNULL:!eNULL:!LOW:!3DES:!MD5:!EXP:!PSK:!DSS:!RC
 /** The suites an axTLS build has (RSA key exchange, AES-CBC), whatever cipher_suite says. */
 export const AXTLS_SUITES = ['AES128-SHA', 'AES256-SHA', 'AES128-SHA256', 'AES256-SHA256'];
 
-/** TLS 1.2 suites the FIPS policy approves (FIPS-ALGOS), and its TLS 1.3 suites. */
+/**
+ * Suites every FIPS policy approves (FIPS-ALGOS; harness/scenario/fips-policy.ts): TLS 1.2 AES-GCM
+ * and AES-CBC with SHA-2 over ECDHE, DHE or RSA key exchange, and TLS 1.3 AES-GCM.
+ */
 export const FIPS_APPROVED = [
   'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES256-GCM-SHA384',
   'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-RSA-AES128-SHA256', 'ECDHE-RSA-AES256-SHA384',
+  'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-AES128-SHA256', 'DHE-RSA-AES256-SHA256',
   'AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-SHA256', 'AES256-SHA256',
   'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384',
+];
+
+/**
+ * Suites the FIPS Object Module 2.0 still approves and SP 800-131A Rev. 2 does not: SHA-1 MACs
+ * and 3DES (the C SDK's FIPS list `TLSv1.2+FIPS:kRSA+FIPS` holds AES128-SHA, AES256-SHA and
+ * DES-CBC3-SHA). Under the module-2.0 policy a connection with one of them is recorded as weak.
+ */
+export const FIPS_TRANSITIONAL = [
+  'AES128-SHA', 'AES256-SHA', 'DES-CBC3-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA', 'ECDHE-ECDSA-AES128-SHA',
+  'ECDHE-ECDSA-AES256-SHA', 'DHE-RSA-AES128-SHA', 'DHE-RSA-AES256-SHA', 'ECDHE-RSA-DES-CBC3-SHA', 'EDH-RSA-DES-CBC3-SHA',
 ];
 
 /** TLS 1.2 and below only: the TLS 1.3 suites would otherwise be offered next to any list. */

@@ -35,6 +35,14 @@ export class Logger {
   error(message: string): void { this.log('ERROR', message); }
   force(message: string): void { this.log('FORCE', message); }
 
+  /**
+   * A TRACE message that spans lines, printed as the SDK's logger prints one (the request it sent):
+   * the first line after the usual prefix, the others as they are.
+   */
+  traceBlock(message: string): void {
+    if (RANK.TRACE >= this.threshold) this.emit('TRACE', message, true);
+  }
+
   /** Start-up failures: printed whatever the level (it may not even be known yet). */
   fatal(message: string): void {
     this.emit('ERROR', message);
@@ -45,8 +53,8 @@ export class Logger {
     this.write('++\n');
   }
 
-  private emit(level: Level, message: string): void {
-    let text = message.replace(/[\r\n]+/g, ' ');
+  private emit(level: Level, message: string, keepLines = false): void {
+    let text = keepLines ? message : message.replace(/[\r\n]+/g, ' ');
     for (const s of this.secrets) text = text.split(s).join('********');
     this.write(`[${level.padEnd(5)}] ${timestamp()}: ${text}\n`);
   }

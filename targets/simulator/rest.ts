@@ -1,23 +1,34 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { defect } from './defects.ts';
 import type { Settings } from './startup.ts';
+import type { TlsPolicy } from './tls-policy.ts';
 
-// The EMS's local REST server: the one resource the harness reads, isConnected (EMS-FACTS.md).
+// The EMS's local REST server: the one resource the harness reads, isConnected (EMS-FACTS.md),
+// over TLS and behind basic authentication when http_server says so (http-server.ts loads both).
 
 const IS_CONNECTED = '/Thingworx/Things/LocalEms/Properties/isConnected';
 
-/** `localhost` may resolve to ::1; the simulator binds the IPv4 loopback the harness calls. */
+/** As the vendor documents http_server.host: `localhost` is the IPv6 loopback; `127.0.0.1` the IPv4 one. */
 export function bindHost(host: string): string {
-  return host === 'localhost' ? '127.0.0.1' : host;
+  return host === 'localhost' ? '::1' : host;
 }
 
-/** Starts listening; rejects with the listen error (EADDRINUSE …) so the caller can say which address. */
-export function startRest(settings: Settings, isConnected: () => boolean): Promise<Server> {
+/**
+ * Starts listening; rejects with the listen error (EADDRINUSE …) so the caller can say which address.
+ * Its TLS is the build's own library: the versions (and, for axTLS, the fixed suites) of its policy.
+ */
+export function startRest(settings: Settings, policy: TlsPolicy, isConnected: () => boolean): Promise<Server> {
   const http = settings.config.http_server;
   const handler = (req: IncomingMessage, res: ServerResponse) => answer(req, res, settings, isConnected);
-  const server = settings.httpTls
-    ? createHttpsServer({ cert: settings.httpTls.cert, key: settings.httpTls.key, passphrase: settings.httpTls.passphrase }, handler)
+  const tls = settings.http.tls;
+  const server = tls
+    ? createHttpsServer({
+      cert: tls.cert, key: tls.key, minVersion: policy.minVersion,
+      ...(policy.maxVersion ? { maxVersion: policy.maxVersion } : {}),
+      ...(policy.honoursCipherSuite ? {} : { ciphers: policy.cipherList(settings.config.certificates) }),
+    }, handler)
     : createHttpServer(handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -29,8 +40,8 @@ export function startRest(settings: Settings, isConnected: () => boolean): Promi
 }
 
 function answer(req: IncomingMessage, res: ServerResponse, settings: Settings, isConnected: () => boolean): void {
-  const http = settings.config.http_server;
-  if (http.authenticate && !authorized(req, http.user ?? '', settings.httpPassword ?? '')) {
+  const basic = settings.http.basic;
+  if (basic && !authorized(req, basic.user, basic.password)) {
     res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="EMS"' }).end();
     return;
   }
@@ -41,7 +52,7 @@ function answer(req: IncomingMessage, res: ServerResponse, settings: Settings, i
   }
   // An InfoTable: rows before the data shape, as the EMS answers.
   const body = JSON.stringify({
-    rows: [{ isConnected: isConnected() }],
+    rows: [{ isConnected: isConnected() && !defect('rest-isconnected-false') }],
     dataShape: { fieldDefinitions: { isConnected: { name: 'isConnected', baseType: 'BOOLEAN' } } },
   });
   res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);

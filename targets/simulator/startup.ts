@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import { ConfigError, parseConfigText, type EmsConfig } from '../../harness/ems/config.ts';
-import { errorText, filePath, loadCaList, loadClientCredentials, StartupError } from './keys.ts';
+import { ConfigError, readConfigText, type Certificates, type EmsConfig } from './config.ts';
+import { errorText, loadCaList, loadCaListAsSdk, loadClientCredentials, loadPemCredentialsAsSdk, StartupError } from './keys.ts';
+import { loadHttpServer, type HttpServerSettings } from './http-server.ts';
 import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
+import { defect } from './defects.ts';
 import { opensslText } from './openssl-text.ts';
 import { fipsViolation } from './fips.ts';
-import { policyFor, type ClientCredentials, type TlsPolicy } from './tls-policy.ts';
-import type { Flavour } from '../../harness/scenario/target.ts';
+import type { SdkProfile } from './profile.ts';
+import { cipherListPart, policyFor, type ClientCredentials, type Flavour, type TlsPolicy } from './tls-policy.ts';
 
 // Everything the EMS checks before it first connects. Each failure is a StartupError whose
 // message is the one log line that says why; the EMS then exits 1.
@@ -18,45 +20,104 @@ export interface Settings {
   policy: TlsPolicy;
   /** Clear secrets (decrypted if config.json held `wsems -encrypt` output). Never logged. */
   appKey: string;
-  httpPassword: string | undefined;
+  /** key_passphrase, http_server.passphrase and http_server.password in clear, for the logger to mask. */
+  otherSecrets: string[];
   /** The cert_chain file's certificates; [] when none is configured. */
   ca: string[];
   client: ClientCredentials | undefined;
-  /** http_server TLS material when `http_server.ssl` is true. */
-  httpTls: { cert: Buffer; key: Buffer; passphrase: string | undefined } | undefined;
+  /** The local server's TLS material and basic-auth credentials, as http_server asks. */
+  http: HttpServerSettings;
 }
 
-export async function prepare(configFile: string, flavour: Flavour): Promise<Settings> {
+export async function prepare(configFile: string, flavour: Flavour, profile: SdkProfile): Promise<Settings> {
   const config = readConfig(configFile);
   const reveal = secretReader(configFile);
   const appKey = reveal('appKey', config.appKey) as string;
-  const passphrase = reveal('certificates.key_passphrase', config.certificates.key_passphrase);
+  const clearPassphrase = reveal('certificates.key_passphrase', config.certificates.key_passphrase);
+  const passphrase = defect('key-passphrase-ignored') ? undefined : defect('key-passphrase-truncated') ? clearPassphrase?.slice(0, 16) : clearPassphrase;
   const httpPassword = reveal('http_server.password', config.http_server.password);
+  const httpPassphrase = reveal('http_server.passphrase', config.http_server.passphrase);
 
-  const policy = policyFor(flavour, config.fips.enabled);
+  let fipsOn = config.fips.enabled;
+  if (fipsOn && !profile.fipsModule && defect('fips-1012-ignored')) fipsOn = false;
+  if (fipsOn && !profile.fipsModule) {
+    // twApi_EnableFipsMode logs nothing of its own (EMS-FACTS); a wsems built on it says what it got, and stops.
+    throw new StartupError(
+      'wsems: fips.enabled is true but twApi_EnableFipsMode returned 1012 (TW_FIPS_MODE_NOT_SUPPORTED): ' +
+        'the OpenSSL 3.0 this build links has no FIPS module; not starting',
+    );
+  }
+  if (fipsOn && defect('fips-mode-set-misread')) throw new StartupError('wsems: fips.enabled is true but FIPS_mode_set(1) returned 1, taken for a failure; not starting');
+  let policy = policyFor(flavour, fipsOn, profile);
+  if (!policy && defect('fips-silently-off')) policy = policyFor(flavour, false, profile);
+  if (!policy && defect('fips-unavailable-unexplained')) process.exit(1);
   if (!policy) {
     throw new StartupError(`wsems: fips.enabled is true but FIPS mode unavailable in this build (${flavour}: no FIPS module); not starting`);
   }
   const certs = config.certificates;
   const tlsOn = config.ws_connection.encryption === 'ssl';
-  if (tlsOn && certs.validate && !certs.allow_self_signed && !certs.cert_chain) {
+  const chainMissing = tlsOn && certs.validate && !certs.allow_self_signed && !certs.cert_chain;
+  if (chainMissing && defect('chain-required-unexplained')) process.exit(1);
+  if (profile.requireCertChain && chainMissing && !defect('chain-required-missing-trusts-all')) {
     throw new StartupError(
       'wsems: certificates.cert_chain is required: validate is true and allow_self_signed is false, so the platform ' +
         'certificate can only be checked against a CA list, and none is set; not connecting ' +
         '(set cert_chain to the CA list file, or allow_self_signed / validate to false)',
     );
   }
-  const ca = certs.cert_chain ? loadCaList(certs.cert_chain) : [];
-  const client = await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase, policy.fips);
-  checkCipherList(certs, policy);
-  return { configFile, config, policy, appKey, httpPassword, ca, client, httpTls: httpTls(config, configFile) };
+  // Without a cert_chain the C SDK's trust store stays empty: it connects and refuses the platform (code 20).
+  const ca = certs.cert_chain ? caList(certs.cert_chain, profile) : [];
+  const client = await clientCredentials(certs, passphrase, policy, profile);
+  checkCipherList(certs, policy, profile);
+  if (defect('log-config-dump-stdout')) process.stdout.write(`wsems: configuration ${JSON.stringify({ ...config, appKey, certificates: { ...certs, key_passphrase: passphrase } })}\n`);
+  const http = loadHttpServer(config, configFile, { passphrase: httpPassphrase, password: httpPassword });
+  const otherSecrets = [passphrase, httpPassphrase, httpPassword].filter((x): x is string => !!x);
+  return { configFile, config, policy, appKey, otherSecrets, ca, client, http };
+}
+
+function caList(path: string, profile: SdkProfile): string[] {
+  try {
+    return (profile.sdkLines ? loadCaListAsSdk : loadCaList)(path);
+  } catch (err) {
+    if (err instanceof StartupError && defect('chain-unreadable-ignored')) return [];
+    throw err;
+  }
+}
+
+/** The client certificate and key, as the profile loads them (and as the CERT-CLIENT/-KEYFORMAT test-only defects do not). */
+async function clientCredentials(certs: Certificates, passphrase: string | undefined, policy: TlsPolicy, profile: SdkProfile): Promise<ClientCredentials | undefined> {
+  if (defect('client-cert-only-when-validating') && !certs.validate) return undefined;
+  try {
+    const client = profile.pemOnlyKeys || defect('key-pem-only')
+      ? loadPemCredentialsAsSdk(certs.client_cert || undefined, certs.key_file || undefined, passphrase)
+      : await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase, policy.fips);
+    return defect('client-cert-not-loaded') ? undefined : client;
+  } catch (err) {
+    if (!(err instanceof StartupError)) throw err;
+    if (defect('log-passphrase-stderr')) process.stderr.write(`wsems: key_file ${certs.key_file} did not open with passphrase "${passphrase ?? ''}"\n`);
+    if (defect('key-load-error-ignored')) return undefined;
+    throw err;
+  }
 }
 
 /**
  * SSL_CTX_set_cipher_list at start-up: a cipher_suite OpenSSL cannot use (unparsable, or matching
  * no suite) is a configuration error; one that leaves no FIPS-approved suite, a FIPS violation.
+ * The C SDK's own line names no field, and its cipher_suite is only ever a TLS <= 1.2 list.
  */
-function checkCipherList(certs: EmsConfig['certificates'], policy: TlsPolicy): void {
+function checkCipherList(certs: Certificates, policy: TlsPolicy, profile: SdkProfile): void {
+  if (profile.sdkLines) {
+    if (!certs.cipher_suite) return;
+    const part = cipherListPart(certs.cipher_suite);
+    let error: string | undefined = part ? undefined : 'error:0A0000B9:SSL routines::no cipher match';
+    try {
+      if (part) createSecureContext({ ciphers: part });
+    } catch (err) {
+      error = opensslText(err);
+    }
+    if (error) throw new StartupError(`TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: ${error}`);
+    return;
+  }
   const tryList = (ciphers: string) => {
     try {
       createSecureContext({ ciphers, minVersion: policy.minVersion, ...(policy.maxVersion ? { maxVersion: policy.maxVersion } : {}) });
@@ -65,7 +126,12 @@ function checkCipherList(certs: EmsConfig['certificates'], policy: TlsPolicy): v
       return opensslText(err);
     }
   };
-  const configured = policy.honoursCipherSuite && certs.cipher_suite ? tryList(certs.cipher_suite) : undefined;
+  const parsed = policy.honoursCipherSuite || defect('axtls-unparsable-fatal');
+  const configured = parsed && certs.cipher_suite ? tryList(certs.cipher_suite) : undefined;
+  if (configured && defect('cipher-list-error-ignored')) {
+    delete certs.cipher_suite; // SSL_CTX_set_cipher_list failed and left the default in place
+    return;
+  }
   if (configured) throw new StartupError(`TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: ${configured} (certificates.cipher_suite)`);
   const effective = tryList(policy.cipherList(certs));
   if (effective && policy.fips) throw fipsViolation(`certificates.cipher_suite "${certs.cipher_suite ?? ''}" allows no FIPS-approved TLS 1.2 suite`);
@@ -80,7 +146,7 @@ function readConfig(file: string): EmsConfig {
     throw new StartupError(`wsems: configuration error: cannot read ${file}: ${errorText(err)}`);
   }
   try {
-    return parseConfigText(text, file);
+    return readConfigText(text, file);
   } catch (err) {
     if (err instanceof ConfigError) throw new StartupError(`wsems: configuration error: ${err.message}`);
     throw err;
@@ -93,6 +159,8 @@ function secretReader(configFile: string): (field: string, value: string | undef
   return (field, value) => {
     if (!value) return undefined;
     if (!isEncrypted(value)) return value;
+    if (field === 'appKey' && defect('encrypted-app-key-not-decrypted')) return value;
+    if (field === 'certificates.key_passphrase' && defect('encrypted-passphrase-not-decrypted')) return value;
     const path = keyFilePath();
     try {
       key ??= readKey(path);
@@ -101,27 +169,4 @@ function secretReader(configFile: string): (field: string, value: string | undef
       throw new StartupError(`wsems: configuration error: ${configFile}: ${field}: encrypted value cannot be decrypted with key file ${path}: ${errorText(err)}`);
     }
   };
-}
-
-function httpTls(config: EmsConfig, configFile: string): Settings['httpTls'] {
-  const http = config.http_server;
-  if (http.ssl !== true) return undefined;
-  if (!http.certificate || !http.private_key) {
-    throw new StartupError(`wsems: configuration error: ${configFile}: http_server: ssl is true but certificate / private_key are not set`);
-  }
-  const read = (field: string, path: string) => {
-    try {
-      return readFileSync(filePath(path));
-    } catch (err) {
-      throw new StartupError(`wsems: configuration error: ${configFile}: http_server.${field}: cannot read ${path}: ${errorText(err)}`);
-    }
-  };
-  const passphrase = secretReader(configFile)('http_server.passphrase', http.passphrase);
-  const material = { cert: read('certificate', http.certificate), key: read('private_key', http.private_key), passphrase };
-  try {
-    createSecureContext(material);
-  } catch (err) {
-    throw new StartupError(`wsems: configuration error: ${configFile}: http_server: certificate / private_key unusable: ${opensslText(err)}`);
-  }
-  return material;
 }

@@ -1,6 +1,11 @@
-// OpenSSL's X509_V_ERR numbers and X509_verify_cert_error_string texts (OpenSSL 3.0), which the
-// C SDK logs in "Certificate rejected.  Code: <n>, Reason = <text>", and the names Node gives
-// the same errors in `socket.authorizationError`.
+// OpenSSL's X509_V_ERR numbers (include/openssl/x509_vfy.h) and X509_verify_cert_error_string
+// texts (crypto/x509/x509_txt.c) as OpenSSL 3.0 has them, which the C SDK logs in "Certificate
+// rejected.  Code: <n>, Reason = <text>", keyed by the names Node gives the same errors in
+// `socket.authorizationError`. Texts as this machine's (and Node's) OpenSSL 3.0.19 spells them.
+// The numbers moved between OpenSSL lines: INVALID_CA is 24 in 1.0.2/1.1.1 and 79 in 3.0, where 24
+// is NO_ISSUER_PUBLIC_KEY (EMS-FACTS.md "X509 codes are OpenSSL's and move between versions").
+
+import type { TLSSocket } from 'node:tls';
 
 export interface VerifyError {
   code: number;
@@ -31,12 +36,13 @@ const BY_NODE_NAME: Record<string, VerifyError> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: { code: 21, reason: 'unable to verify the first certificate' },
   CERT_CHAIN_TOO_LONG: { code: 22, reason: 'certificate chain too long' },
   CERT_REVOKED: { code: 23, reason: 'certificate revoked' },
-  INVALID_CA: { code: 24, reason: 'invalid CA certificate' },
+  NO_ISSUER_PUBLIC_KEY: { code: 24, reason: "issuer certificate doesn't have a public key" },
   PATH_LENGTH_EXCEEDED: { code: 25, reason: 'path length constraint exceeded' },
-  INVALID_PURPOSE: { code: 26, reason: 'unsupported certificate purpose' },
+  INVALID_PURPOSE: { code: 26, reason: 'unsuitable certificate purpose' },
   CERT_UNTRUSTED: { code: 27, reason: 'certificate not trusted' },
   CERT_REJECTED: { code: 28, reason: 'certificate rejected' },
   HOSTNAME_MISMATCH: { code: 62, reason: 'hostname mismatch' },
+  INVALID_CA: { code: 79, reason: 'invalid CA certificate' },
 };
 
 // Errors Node has no name for (it reports them all as UNSPECIFIED); the simulator detects them itself.
@@ -47,8 +53,38 @@ export const HOSTNAME_MISMATCH = BY_NODE_NAME['HOSTNAME_MISMATCH'] as VerifyErro
 export const UNSPECIFIED = BY_NODE_NAME['UNSPECIFIED'] as VerifyError;
 
 /** Node's authorizationError name → OpenSSL's number and text (unknown names → UNSPECIFIED). */
-export function fromNodeName(name: string): VerifyError {
+function fromNodeName(name: string): VerifyError {
   return BY_NODE_NAME[name] ?? UNSPECIFIED;
+}
+
+/** Not in Node's table of names: found by OpenSSL's text. */
+const KEYUSAGE_NO_CERTSIGN: VerifyError = { code: 32, reason: 'key usage does not include certificate signing' };
+const NOT_IN_NODES_TABLE: VerifyError[] = [
+  KEYUSAGE_NO_CERTSIGN, EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK,
+  { code: 34, reason: 'unhandled critical extension' },
+  { code: 47, reason: 'permitted subtree violation' },
+  { code: 48, reason: 'excluded subtree violation' },
+];
+
+const BY_REASON = new Map([...Object.values(BY_NODE_NAME), ...NOT_IN_NODES_TABLE].map((e) => [e.reason, e]));
+
+/**
+ * The verify error of a finished handshake. Node names only the errors of its own table and calls
+ * the rest UNSPECIFIED (INVALID_CA's 79 among them); its handle still has OpenSSL's text, which
+ * says which. Node's verify callback lets verification run on past an error, so the text is the
+ * LAST error, where the SDK (no callback) gets the first: an intermediate that may not sign
+ * (keyUsage without keyCertSign, or no CA:TRUE) ends as KEYUSAGE_NO_CERTSIGN in the signature
+ * pass, after check_chain_extensions has already failed it as INVALID_CA.
+ */
+export function peerVerifyError(socket: TLSSocket): VerifyError | undefined {
+  const name = socket.authorizationError;
+  if (!name) return undefined;
+  const byName = fromNodeName(String(name));
+  if (byName !== UNSPECIFIED) return byName;
+  const handle = (socket as unknown as { _handle?: { verifyError?(): Error | null } })._handle;
+  const byText = BY_REASON.get(handle?.verifyError?.()?.message ?? '');
+  if (byText === KEYUSAGE_NO_CERTSIGN) return BY_NODE_NAME['INVALID_CA'];
+  return byText ?? UNSPECIFIED;
 }
 
 /**
@@ -57,7 +93,7 @@ export function fromNodeName(name: string): VerifyError {
  * validity pass (internal_verify). The simulator's own checks slot in at that point.
  */
 export function isChainBuildError(e: VerifyError): boolean {
-  return [2, 18, 19, 20, 21, 22, 24, 25, 26, 27, 28].includes(e.code);
+  return [2, 18, 19, 20, 21, 22, 24, 25, 26, 27, 28, 34, 47, 48, 79].includes(e.code);
 }
 
 /**
@@ -70,6 +106,29 @@ export function signatureAlgorithmOid(der: Buffer): string {
   const algId = readTlv(der, tbs.end, 0x30);
   const oid = readTlv(der, algId.start, 0x06);
   return decodeOid(der.subarray(oid.start, oid.end));
+}
+
+/** A certificate of version 1: its TBSCertificate starts without the `[0] EXPLICIT version` field. */
+export function isVersion1(der: Buffer): boolean {
+  const outer = readTlv(der, 0, 0x30);
+  const tbs = readTlv(der, outer.start, 0x30);
+  return der[tbs.start] !== 0xa0;
+}
+
+/** basicConstraints' pathLenConstraint, when the certificate has one. */
+export function pathLenConstraint(der: Buffer): number | undefined {
+  // OID 2.5.29.19, then (critical BOOLEAN)? OCTET STRING { SEQUENCE { cA BOOLEAN, pathLen INTEGER } }
+  const at = der.indexOf(Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x13]));
+  if (at < 0) return undefined;
+  let p = at + 5;
+  if (der[p] === 0x01) p += 3;
+  const octets = readTlv(der, p, 0x04);
+  const seq = readTlv(der, octets.start, 0x30);
+  let q = seq.start;
+  if (der[q] === 0x01) q += 3;
+  if (q >= seq.end || der[q] !== 0x02) return undefined;
+  const int = readTlv(der, q, 0x02);
+  return der.subarray(int.start, int.end).reduce((n, b) => n * 256 + b, 0);
 }
 
 interface Tlv {

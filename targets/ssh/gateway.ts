@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
-  InfrastructureError, type ErrorMapEntry, type FileToPut, type PathStyle, type Target, type TargetProfile, type TargetSession,
+  DialRefused, InfrastructureError, type ErrorMapEntry, type FileToPut, type PathStyle, type Target, type TargetProfile, type TargetSession,
 } from '../../harness/scenario/target.ts';
 import { SshConnection, type ExecResult, type SshOptions } from './connection.ts';
 import { pinHostKey } from './host-key.ts';
@@ -13,23 +14,17 @@ import type { Platform } from './schema.ts';
 // with the host key pinned, a lock so two harness runs never borrow the same gateway, the
 // restore journal written before the first change and replayed at the end (or by the next
 // run after a crash), one scenario at a time in its own directory, the EMS's log streamed
-// back, its REST status, an optional reverse tunnel. The OS drivers (linux.ts, windows.ts)
-// supply the scripts and the start modes.
+// back, TCP connections to its loopback (the REST check, the LSR client) as SSH forwards, an
+// optional reverse tunnel. The OS drivers (linux.ts, windows.ts) supply the scripts and the start
+// modes.
 //
 // Over a WAN link every request waited for costs a round trip, so a scenario is one script in a
 // channel opened ahead: its files follow the script on stdin, the script starts the EMS and
-// streams its log on the same channel, answers REST requests, and on EOF stops the EMS, puts
-// journaled files back and removes the directory (docs/lab.md, "Round trips").
+// streams its log on the same channel, and on EOF stops the EMS, puts journaled files back and
+// removes the directory (docs/lab.md, "Round trips").
 
 export { HARNESS_LINE };
 export const GATEWAY_ERROR_MAP: ErrorMapEntry[] = [{ pattern: `^${HARNESS_LINE}`, class: 'infrastructure' }];
-/**
- * The C SDK's TCP connect failure: the harness's endpoint is listening, so a gateway that cannot
- * open a TCP connection to it is a network problem, not a TLS verdict.
- */
-export const SOCKET_ERROR: ErrorMapEntry = { pattern: 'Error intializing socket connection', class: 'infrastructure' };
-
-export const REST_PATH = '/Thingworx/Things/LocalEms/Properties/isConnected';
 /** Channels kept open ahead on each connection (sshd allows 10 sessions per connection by default). */
 const SPARE_CHANNELS = 2;
 
@@ -81,6 +76,13 @@ export interface Script {
   args: string[];
 }
 
+/** A scenario's script, how its log is known to be read, and what the EMS's lines on its channel are. */
+export interface ScenarioScript extends Script {
+  drain: Drain;
+  /** The EMS's own stdout and stderr, a service's log: a SECRET-NOLOG finding names it. */
+  output: string;
+}
+
 /** How one start mode runs the EMS. */
 export interface Launcher {
   /** Native paths outside the session directory that this mode overwrites (journaled). */
@@ -88,8 +90,8 @@ export interface Launcher {
   readonly service?: ServiceControl;
   /** Checks, before the first scenario, what this mode needs on the gateway. */
   preflight(): Promise<void>;
-  /** The script that runs one scenario in its own channel, from the upload to the clean-up, and how its log is known to be read. */
-  scenario(plan: ScenarioPlan): Script & { drain: Drain };
+  /** The script that runs one scenario in its own channel, from the upload to the clean-up. */
+  scenario(plan: ScenarioPlan): ScenarioScript;
 }
 
 export abstract class GatewayTarget implements Target {
@@ -98,6 +100,7 @@ export abstract class GatewayTarget implements Target {
   readonly pathStyle: PathStyle;
   readonly platformHost: string;
   readonly bindAddress: string;
+  readonly platformRoute: string;
   /** One scenario at a time: a gateway runs one EMS. */
   readonly concurrency = 1;
   /** The EMS runs on the gateway: the harness host's --jobs does not bound it. */
@@ -109,20 +112,22 @@ export abstract class GatewayTarget implements Target {
   #journal?: Journal;
   #launcher?: Launcher;
   readonly #running = new Set<ScenarioChannel>();
-  /** `-encrypt` answers for the run, per secret (a gateway's key does not change while we hold it). */
-  readonly #encrypted = new Map<string, Promise<string>>();
+  /** `-encrypt` answers for the run, per secret, one per run of it (a gateway's key does not change while we hold it). */
+  readonly #encrypted = new Map<string, Array<Promise<string>>>();
   /** What the gateway listens on, as its last scenario script (or the connect) reported it. */
   #listening = new Set<number>();
   readonly #handedOut: number[] = [];
-  /** Set once the gateway said it has no tool to ask the EMS's REST API with: then through a forwarded port. */
-  #restInBand = true;
 
   constructor(readonly config: GatewayConfig) {
     this.id = config.id;
-    this.profile = { ...config.profile, errorMap: [...GATEWAY_ERROR_MAP, ...config.profile.errorMap, SOCKET_ERROR] };
+    // The EMS's own TCP connect failure is the default map's `socket` line: BROKEN with the route below.
+    this.profile = { ...config.profile, errorMap: [...GATEWAY_ERROR_MAP, ...config.profile.errorMap] };
     this.pathStyle = config.pathStyle;
     this.platformHost = 'host' in config.platform ? config.platform.host : 'localhost';
     this.bindAddress = 'bind' in config.platform ? config.platform.bind : '127.0.0.1';
+    this.platformRoute = 'tunnel' in config.platform
+      ? `a reverse SSH tunnel: the gateway's localhost:<port> leads to this host's ${this.bindAddress}:<port> (platform in ${config.inventoryFile})`
+      : `the network: the gateway must resolve ${this.platformHost} to this host's ${this.bindAddress} and reach it (platform in ${config.inventoryFile})`;
     this.secrets = [config.ssh.auth.password, config.ssh.auth.passphrase].filter((s): s is string => !!s);
   }
 
@@ -223,21 +228,28 @@ export abstract class GatewayTarget implements Target {
   }
 
   /**
-   * The target EMS's own `-encrypt` of each secret: those not asked yet in this run go in one
-   * script; answers are kept for the run (an app key is new every scenario, catalogue
-   * passphrases are not).
+   * The target EMS's own `-encrypt` of each secret, one run per entry (a secret listed twice gets
+   * two runs: the strength check compares them). The runs not made yet in this run go in one
+   * script; each secret's runs are kept for the run in order (an app key is new every scenario,
+   * catalogue passphrases are not), so a later scenario gets the same distinct pair again.
    */
   encryptAll(conn: SshConnection, secrets: string[]): Promise<string[]> {
-    const fresh = [...new Set(secrets.filter((s) => !this.#encrypted.has(s)))];
+    const wanted = new Map<string, number>();
+    const runs = secrets.map((s) => {
+      const n = wanted.get(s) ?? 0;
+      wanted.set(s, n + 1);
+      return [s, n] as const;
+    });
+    const fresh = [...wanted].flatMap(([s, count]) => Array<string>(Math.max(0, count - (this.#encrypted.get(s)?.length ?? 0))).fill(s));
     if (fresh.length) {
       const answers = this.#encryptNow(conn, fresh);
       fresh.forEach((s, i) => {
         const one = answers.then((a) => a[i]!);
         one.catch(() => this.#encrypted.delete(s)); // a failure is not kept: the next scenario asks again
-        this.#encrypted.set(s, one);
+        this.#encrypted.set(s, [...(this.#encrypted.get(s) ?? []), one]);
       });
     }
-    return Promise.all(secrets.map((s) => this.#encrypted.get(s)!));
+    return Promise.all(runs.map(([s, n]) => this.#encrypted.get(s)![n]!));
   }
 
   async #encryptNow(conn: SshConnection, secrets: string[]): Promise<string[]> {
@@ -270,17 +282,12 @@ export abstract class GatewayTarget implements Target {
   }
 
   /** Starts a scenario script: its frame, then `payload` (the files), on a channel opened ahead; the input stays open (EOF stops it). */
-  async startScenario(conn: SshConnection, script: Script & { drain: Drain }, nonce: string, payload: Buffer, restPort: number): Promise<ScenarioChannel> {
+  async startScenario(conn: SshConnection, script: ScenarioScript, nonce: string, payload: Buffer): Promise<ScenarioChannel> {
     const ch = await conn.takeSpare();
     const ems = new ScenarioChannel(ch, nonce, script.drain, {
       lost: () => this.#lost,
       ports: (ports) => (this.#listening = new Set(ports)),
-      restInBand: () => this.#restInBand,
-      restFallback: () => {
-        this.#restInBand = false;
-        return restThroughForward(conn, restPort);
-      },
-    });
+    }, script.output);
     this.track(ems);
     ch.write(this.frame(script));
     ch.write(payload);
@@ -428,7 +435,7 @@ export abstract class GatewayTarget implements Target {
   }
 }
 
-class GatewaySession implements TargetSession {
+export class GatewaySession implements TargetSession {
   readonly #files: StagedFile[] = [];
   #ems?: ScenarioChannel;
   #tunnels: Array<Promise<() => Promise<void>>> = [];
@@ -458,8 +465,31 @@ class GatewaySession implements TargetSession {
     return secrets.length ? this.target.encryptAll(this.conn, secrets) : Promise.resolve([]);
   }
 
-  async restPort(): Promise<number> {
+  /** Free on every address of the gateway, as it last reported its listeners (`host` is one of them). */
+  async restPort(_host?: string): Promise<number> {
     return this.target.freePort();
+  }
+
+  /** The local server listens on the gateway's loopback: an LSR there is reached through a direct-tcpip forward. */
+  get dialRoute(): string {
+    return `an SSH forward (forwardOut) through ${this.target.id}'s SSH connection: the TCP connection is the gateway's own, to its own address`;
+  }
+
+  /**
+   * A direct-tcpip channel on the run's connection: sshd makes the TCP connection on the gateway
+   * before it confirms the channel, so this costs one round trip; requests are not queued behind
+   * the scenario's channel, and several may be open at once.
+   */
+  async dial(host: string, port: number): Promise<Duplex> {
+    try {
+      return await this.conn.forwardOut(host, port);
+    } catch (e) {
+      // sshd answers a direct-tcpip open whose connect() failed with CONNECT_FAILED and strerror's text (Win32-OpenSSH alike).
+      if (!this.target.lostReason && /Channel open failure: .*refused/i.test((e as Error).message)) {
+        throw new DialRefused(`nothing listens on ${host}:${port} on the gateway ${this.target.id} (${(e as Error).message})`);
+      }
+      throw e;
+    }
   }
 
   /** One channel: the script, then the files; resolves once the EMS runs. */
@@ -474,9 +504,8 @@ class GatewaySession implements TargetSession {
       this.#tunnels = [...ports].map((port) => this.conn.forwardIn(port, { host: this.target.bindAddress, port }));
       for (const t of this.#tunnels) t.catch(() => undefined); // awaited below, or by close() when the script fails first
     }
-    const restPort = restPortOf(configJson);
-    const script = this.launcher.scenario({ nonce: this.#nonce, dir: this.dir, files, restPort, journal: this.journal });
-    this.#ems = await this.target.startScenario(this.conn, script, this.#nonce, Buffer.concat(files.map((f) => f.content)), restPort);
+    const script = this.launcher.scenario({ nonce: this.#nonce, dir: this.dir, files, restPort: restPortOf(configJson), journal: this.journal });
+    this.#ems = await this.target.startScenario(this.conn, script, this.#nonce, Buffer.concat(files.map((f) => f.content)));
     await Promise.all([this.#ems.started, ...this.#tunnels]);
     return this.#ems;
   }
@@ -492,24 +521,6 @@ class GatewaySession implements TargetSession {
     if (failed) throw failed.reason;
   }
 }
-
-/** The EMS's REST API through a port forwarded to the gateway's loopback: for gateways with no tool to ask with. */
-async function restThroughForward(conn: SshConnection, port: number): Promise<string> {
-  const ch = await conn.forwardOut('127.0.0.1', port);
-  return new Promise<string>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    ch.on('data', (d: Buffer) => chunks.push(d));
-    ch.once('error', reject);
-    // HTTP/1.0: the server closes after the answer, which ends the read; then our side closes.
-    ch.once('end', () => {
-      ch.end();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    ch.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    ch.write(`GET ${REST_PATH} HTTP/1.0\r\nHost: localhost\r\n\r\n`);
-  });
-}
-
 
 function restPortOf(configJson: string): number {
   const port = (JSON.parse(configJson) as { http_server?: { port?: unknown } }).http_server?.port;

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { InfrastructureError } from '../../harness/scenario/target.ts';
 import type { SshConnection } from './connection.ts';
-import { GatewayTarget, REST_PATH, type GatewayConfig, type Launcher, type ScenarioPlan, type Script, type ServiceControl, type StagedFile } from './gateway.ts';
+import { GatewayTarget, type GatewayConfig, type Launcher, type ScenarioPlan, type ScenarioScript, type Script, type ServiceControl, type StagedFile } from './gateway.ts';
 import {
   BOOTSTRAP, CLEAR_RUNS, encryptAllScript, HOLD_LOCK, listeningPorts, processScenarioScript, PROBE_TCP, serviceScenarioScript, shCommand, shFrame, shQuote,
   type ServiceShell,
@@ -97,8 +97,8 @@ class ProcessLauncher implements Launcher {
 
   async preflight(): Promise<void> {}
 
-  scenario(plan: ScenarioPlan): Script & { drain: Drain } {
-    return { script: this.#script, args: [plan.nonce, plan.dir, this.executable, String(plan.restPort), REST_PATH, ...fileArgs(plan.files)], drain: 'ordered' };
+  scenario(plan: ScenarioPlan): ScenarioScript {
+    return { script: this.#script, args: [plan.nonce, plan.dir, this.executable, String(plan.restPort), ...fileArgs(plan.files)], drain: 'ordered', output: 'stdout/stderr' };
   }
 }
 
@@ -172,13 +172,14 @@ class ServiceLauncher implements Launcher {
     if (r.code !== 0) throw new InfrastructureError(`${this.conn.opts.targetId}: cannot control ${this.cmds.name}: ${(r.stdout + r.stderr).trim() || `exit ${r.code}`}`);
   }
 
-  scenario(plan: ScenarioPlan): Script & { drain: Drain } {
+  scenario(plan: ScenarioPlan): ScenarioScript {
     const original = plan.journal.files.find((f) => f.path === this.config);
     if (!original) throw new InfrastructureError(`${this.conn.opts.targetId}: the restore journal does not hold ${this.config}: not swapping it`);
     return {
       script: this.#script,
-      args: [plan.nonce, plan.dir, this.config, original.backup ?? '', (original.mode ?? 0o600).toString(8), String(plan.restPort), REST_PATH, ...fileArgs(plan.files)],
+      args: [plan.nonce, plan.dir, this.config, original.backup ?? '', (original.mode ?? 0o600).toString(8), String(plan.restPort), ...fileArgs(plan.files)],
       drain: this.cmds.drain,
+      output: 'service log',
     };
   }
 }

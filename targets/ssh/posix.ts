@@ -101,18 +101,6 @@ port_busy() {
   awk -v h=":$(printf '%04X' "$1")$" '$4 == "0A" && $2 ~ h { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 ports() { tell ports $(awk '$4 == "0A" { n = split($2, a, ":"); print "0x" a[n] }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u); }
-t=''; command -v timeout >/dev/null 2>&1 && t='timeout 5'
-# The EMS's REST answer, hex-encoded after an x (x alone: no answer), or - when the gateway has no tool to ask with.
-rest() {
-  if command -v bash >/dev/null 2>&1; then
-    r=$($t bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf "GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n" "$1" >&3 && cat <&3' "$port" "$rest_path" 2>/dev/null | od -An -tx1 -v | tr -d ' \n')
-  elif command -v nc >/dev/null 2>&1; then
-    r=$(printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$rest_path" | nc -w 5 127.0.0.1 "$port" 2>/dev/null | od -An -tx1 -v | tr -d ' \n')
-  else
-    tell rest -; return
-  fi
-  tell rest "x$r"
-}
 # The scenario directory ($dir) with its files from stdin; on failure it is removed again.
 prepare() {
   umask 077
@@ -124,14 +112,15 @@ prepare() {
 /**
  * One scenario with the harness starting the EMS (`process` mode), in one channel: the session
  * directory made and its files written from stdin, the EMS started on its config.json (its
- * stdout and stderr together on the channel's stdout), `rest` lines on stdin answered, EOF on
- * stdin (the harness stops it, its connection drops, it dies) ending the EMS (SIGTERM, SIGKILL
- * after 5 s), then the directory removed and the gateway's listening ports reported.
- * Arguments: nonce dir executable rest-port rest-path, then the files as name size public.
+ * stdout and stderr together on the channel's stdout), EOF on stdin (the harness stops it, its
+ * connection drops, it dies) ending the EMS (SIGTERM, SIGKILL after 5 s), then the directory
+ * removed and the gateway's listening ports reported. The REST check and the LSR client reach the
+ * EMS through the connection's own forwards (GatewaySession.dial), not through this channel.
+ * Arguments: nonce dir executable rest-port, then the files as name size public.
  */
 export function processScenarioScript(env: Record<string, string>): string {
   return [
-    'nonce=$1 dir=$2 exe=$3 port=$4 rest_path=$5; shift 5',
+    'nonce=$1 dir=$2 exe=$3 port=$4; shift 4',
     SCENARIO_FUNCTIONS,
     '[ -x "$exe" ] || { harness "the EMS executable $exe is missing or not executable on this gateway"; exit 127; }',
     'prepare "$@"',
@@ -141,7 +130,7 @@ export function processScenarioScript(env: Record<string, string>): string {
     'pid=$!',
     'echo "$pid" > "$dir/ems.pid"',
     'say started',
-    String.raw`( while IFS= read -r cmd; do [ "$cmd" = rest ] && rest; done
+    String.raw`( cat >/dev/null
   grep -qF -- "$dir" "/proc/$pid/cmdline" 2>/dev/null || exit 0
   kill -TERM "$pid" 2>/dev/null; i=0
   while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -177,14 +166,14 @@ export interface ServiceShell {
  * directory and files from stdin, the service stopped, the install's config.json replaced by the
  * scenario's (the journal holds the original), the log followed, the service started; its state
  * watched on the gateway (an exit is reported with how far the log grew, so the harness knows
- * when it has read it all); `rest` lines answered; at EOF the service stopped, the original
- * config.json put back, the directory removed. Arguments: nonce dir config backup mode rest-port
- * rest-path, then the files; backup '' = the install had no config.json.
+ * when it has read it all); at EOF the service stopped, the original config.json put back, the
+ * directory removed. Arguments: nonce dir config backup mode rest-port, then the files; backup ''
+ * = the install had no config.json.
  */
 export function serviceScenarioScript(svc: ServiceShell): string {
   const quiet = (cmd: string) => `{ ${cmd}; } </dev/null >"$dir/.out" 2>&1`;
   return [
-    'nonce=$1 dir=$2 config=$3 backup=$4 cmode=$5 port=$6 rest_path=$7; shift 7',
+    'nonce=$1 dir=$2 config=$3 backup=$4 cmode=$5 port=$6; shift 6',
     SCENARIO_FUNCTIONS,
     String.raw`said() { tr '\n' ' ' < "$dir/.out"; }
 putback() {
@@ -205,7 +194,7 @@ putback() {
   : > "$dir/.exited"
   tell exit "$( { ${svc.exitCode ?? 'false'}; } </dev/null 2>/dev/null | tr -d ' \\n' | grep . || echo -)" - ${svc.grown ? `"$(${svc.grown})"` : '-'} ) &`,
     'watcher=$!',
-    'while IFS= read -r cmd; do [ "$cmd" = rest ] && rest; done',
+    'cat >/dev/null',
     ': > "$dir/.stopping"',
     `${quiet(svc.stop)} || harness "cannot stop ${svc.name}: $(said)"`,
     'kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null',

@@ -4,8 +4,9 @@ import { EmsEvents } from '../ems-events.ts';
 import type { ExitStatus, Spawned } from './connection.ts';
 
 // The harness's end of one scenario's channel on a gateway (the scenario scripts of posix.ts and
-// windows.ts): EMS output and frames come back, `rest` requests and EOF (stop) go out. A frame is
-// a line starting with the scenario's random nonce, which nothing else on the gateway knows.
+// windows.ts): EMS output and frames come back, EOF (stop) goes out. A frame is a line starting
+// with the scenario's random nonce, which nothing else on the gateway knows. The REST check and
+// the LSR client do not use this channel: they dial through the connection (GatewaySession.dial).
 
 /** Lines the drivers themselves write into an EMS log: the environment failed, not the EMS. */
 export const HARNESS_LINE = 'harness: ';
@@ -19,10 +20,6 @@ export const HARNESS_LINE = 'harness: ';
 export type Drain = 'ordered' | 'grown' | { lastLine: RegExp };
 
 export interface ScenarioChannelHooks {
-  /** Whether the script may be asked for the EMS's REST answer (false once a gateway said it has no tool to ask with). */
-  restInBand(): boolean;
-  /** The EMS's REST answer another way (a forwarded port), when the gateway has no tool to ask with (the `rest -` frame). */
-  restFallback(): Promise<string>;
   /** Why the connection ended, if it did. */
   lost(): string | undefined;
   /** The gateway's listening ports, as the script reports them at the end. */
@@ -35,7 +32,6 @@ export class ScenarioChannel extends EmsEvents implements EmsProcess {
   /** Resolves when the script is done (EMS stopped, files put back, directory removed) or the channel is gone. */
   readonly closed: Promise<ExitStatus>;
   readonly #said: string[] = [];
-  readonly #rest: Array<(answer: string | undefined) => void> = [];
   #outBytes = 0;
   #outEnded = false;
   #sawLastLine = false;
@@ -50,6 +46,8 @@ export class ScenarioChannel extends EmsEvents implements EmsProcess {
     private readonly nonce: string,
     private readonly drain: Drain,
     private readonly hooks: ScenarioChannelHooks,
+    /** What the EMS lines on the channel's stdout are (its stdout and stderr, a service log), for a SECRET-NOLOG finding. */
+    private readonly output = 'stdout',
   ) {
     super();
     let started!: () => void;
@@ -68,7 +66,6 @@ export class ScenarioChannel extends EmsEvents implements EmsProcess {
     this.closed = ch.exited.then((status) => {
       this.#outEnded = true;
       if (!this.exited) this.#emitExit(null, null);
-      for (const r of this.#rest.splice(0)) r(undefined);
       failed(new InfrastructureError(this.hooks.lost() ?? (this.#said.length ? this.#said.slice(-3).join(' | ') : `the scenario script ended (exit ${status.code ?? status.signal}) before the EMS started`)));
       return status;
     });
@@ -77,18 +74,6 @@ export class ScenarioChannel extends EmsEvents implements EmsProcess {
   /** The connection died under a running EMS: evidence of an infrastructure failure. */
   lostConnection(reason: string): void {
     if (!this.exited) this.emitLine(`${HARNESS_LINE}${reason}`);
-  }
-
-  async isConnected(): Promise<boolean> {
-    if (this.hooks.lost() || this.ch.writableEnded) return false;
-    if (!this.hooks.restInBand()) return isConnectedAnswer(await this.hooks.restFallback());
-    const answer = await new Promise<string | undefined>((resolve) => {
-      this.#rest.push(resolve);
-      this.ch.write('rest\n');
-    });
-    if (answer === undefined) return false;
-    const http = answer === '-' ? await this.hooks.restFallback() : Buffer.from(answer.slice(1), 'hex').toString('utf8');
-    return isConnectedAnswer(http);
   }
 
   /** EOF on the script's input: it stops the EMS; resolves once the EMS's exit is known. */
@@ -104,12 +89,12 @@ export class ScenarioChannel extends EmsEvents implements EmsProcess {
   #stdoutLine(text: string): void {
     const at = text.indexOf(`${this.nonce} `);
     if (at < 0) {
-      this.emitLine(text);
+      this.emitLine(text, this.output);
       if (typeof this.drain === 'object' && this.drain.lastLine.test(text)) this.#sawLastLine = true;
       return;
     }
     // A frame written after output that did not end its line.
-    if (at > 0) this.emitLine(text.slice(0, at));
+    if (at > 0) this.emitLine(text.slice(0, at), this.output);
     this.#frame(text.slice(at + this.nonce.length + 1));
   }
 
@@ -119,7 +104,7 @@ export class ScenarioChannel extends EmsEvents implements EmsProcess {
     // Only the script and its tools write here (the EMS's own stderr goes to stdout): the environment speaks.
     const line = text.startsWith(HARNESS_LINE) ? text : `${HARNESS_LINE}${text}`;
     this.#said.push(line.slice(HARNESS_LINE.length));
-    this.emitLine(line);
+    this.emitLine(line, 'stderr');
   }
 
   #frame(frame: string): void {
@@ -130,8 +115,7 @@ export class ScenarioChannel extends EmsEvents implements EmsProcess {
       const n = Number(code);
       this.#exit = { code: code !== '-' && Number.isInteger(n) ? n : null, signal: signal === '-' ? null : signal, ...(grown !== '-' ? { grown: Number(grown) } : {}) };
       this.#checkDrain();
-    } else if (kind === 'rest') this.#rest.shift()?.(rest.join(' ') || 'x');
-    else if (kind === 'ports') this.hooks.ports(rest.map(Number).filter((p) => Number.isInteger(p) && p > 0));
+    } else if (kind === 'ports') this.hooks.ports(rest.map(Number).filter((p) => Number.isInteger(p) && p > 0));
   }
 
   /** Reports the exit once the log up to it has been read. */
@@ -148,17 +132,6 @@ export class ScenarioChannel extends EmsEvents implements EmsProcess {
   #emitExit(code: number | null, signal: string | null): void {
     this.emitExit(code, signal);
     this.#exitSeen();
-  }
-}
-
-/** Whether an HTTP answer of the EMS's REST API says isConnected=true (EMS-FACTS). */
-export function isConnectedAnswer(http: string): boolean {
-  const [head = '', json = ''] = http.split('\r\n\r\n');
-  if (!/^HTTP\/1\.[01] 200/.test(head)) return false;
-  try {
-    return (JSON.parse(json) as { rows?: Array<{ isConnected?: unknown }> }).rows?.[0]?.isConnected === true;
-  } catch {
-    return false;
   }
 }
 

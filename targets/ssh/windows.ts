@@ -1,10 +1,9 @@
 import { win32 } from 'node:path';
 import { InfrastructureError } from '../../harness/scenario/target.ts';
 import type { SshConnection } from './connection.ts';
-import { GatewayTarget, REST_PATH, type GatewayConfig, type Launcher, type ScenarioPlan, type Script, type ServiceControl } from './gateway.ts';
+import { GatewayTarget, type GatewayConfig, type Launcher, type ScenarioPlan, type ScenarioScript, type Script, type ServiceControl } from './gateway.ts';
 import { fileArgs } from './linux.ts';
 import { cmdLine, nativeArg, psCommand, psQuote, windowsForward, windowsNative, windowsSftp } from './powershell.ts';
-import type { Drain } from './scenario-channel.ts';
 import type { WindowsStart } from './schema.ts';
 
 // A Windows gateway over SSH (Win32-OpenSSH): every command a PowerShell script sent as
@@ -12,8 +11,8 @@ import type { WindowsStart } from './schema.ts';
 // A process started in an SSH session dies with the session on Windows, so the EMS runs as a
 // Windows service or as a scheduled task the harness registers, never as a child of the session.
 // As on Linux, a scenario is one script in a channel opened ahead (its files after it on stdin,
-// the log followed, the state watched and `rest` answered on the gateway, everything put back at
-// EOF). Nothing here has run on a Windows machine: docs/lab.md says what the unit tests verify.
+// the log followed, the state watched on the gateway, everything put back at EOF; the REST check
+// and the LSR client come through the connection's own forwards, GatewaySession.dial). Nothing here has run on a Windows machine: docs/lab.md says what the unit tests verify.
 
 /** Scheduled tasks the harness registers carry this prefix, so a restore can find leftovers. */
 export const TASK_PREFIX = 'wsems-conformance-';
@@ -114,22 +113,14 @@ export const serviceScripts = (name: string) => {
  * harness are lines starting with the nonce (`Tell` on stderr), `Harness` writes a line classed
  * infrastructure, `Receive` writes the files that follow the script on stdin (byte counts, from
  * the raw stream), `Follow` streams the log from a byte offset with shared access (the EMS keeps
- * writing) while it watches the EMS's state and answers `rest` lines, until EOF.
- * $argv: nonce dir rest-port rest-path, the mode's own values, then the files as name size public.
+ * writing) while it watches the EMS's state, until EOF.
+ * $argv: nonce dir rest-port, the mode's own values, then the files as name size public.
  */
-const SCENARIO_FUNCTIONS = String.raw`$nonce = $argv[0]; $dir = $argv[1]; $port = [int]$argv[2]; $restPath = $argv[3]
+const SCENARIO_FUNCTIONS = String.raw`$nonce = $argv[0]; $dir = $argv[1]; $port = [int]$argv[2]
 function Tell([string]$s) { [Console]::Error.WriteLine("$nonce $s"); [Console]::Error.Flush() }
 function Harness([string]$s) { [Console]::Error.WriteLine("harness: $s"); [Console]::Error.Flush() }
 function Listening { @([System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpListeners() | ForEach-Object { $_.Port } | Sort-Object -Unique) }
 function Ports { Tell ('ports ' + ((Listening) -join ' ')) }
-function Rest {
-  try {
-    $c = New-Object System.Net.Sockets.TcpClient; $c.ReceiveTimeout = 5000; $c.Connect('127.0.0.1', $port)
-    $s = $c.GetStream(); $crlf = [string][char]13 + [char]10; $q = [System.Text.Encoding]::ASCII.GetBytes("GET $restPath HTTP/1.0$($crlf)Host: localhost$($crlf)$($crlf)"); $s.Write($q, 0, $q.Length)
-    $m = New-Object System.IO.MemoryStream; $s.CopyTo($m); $c.Close()
-    Tell ('rest x' + (($m.ToArray() | ForEach-Object { $_.ToString('x2') }) -join ''))
-  } catch { Tell 'rest x' }
-}
 function Receive([object[]]$spec) {
   for ($i = 0; $i + 2 -lt $spec.Count; $i += 3) {
     $n = [int]$spec[$i + 1]; $buf = New-Object byte[] $n; $got = 0
@@ -148,7 +139,7 @@ function Prepare([object[]]$spec) {
   if ((Listening) -contains $port) { Harness "the REST port $port chosen for the EMS is in use on the gateway"; Remove-Item -LiteralPath $dir -Recurse -Force; exit 1 }
 }
 function Follow([string]$log, [long]$offset, [scriptblock]$running, [scriptblock]$exitCode) {
-  $reader = $null; $ctl = New-Object byte[] 64; $pending = $in.ReadAsync($ctl, 0, 64); $cmd = ''; $exited = $false; $tick = 0
+  $reader = $null; $ctl = New-Object byte[] 64; $pending = $in.ReadAsync($ctl, 0, 64); $exited = $false; $tick = 0
   while ($true) {
     if (-not $reader -and (Test-Path -LiteralPath $log)) {
       $fs = [System.IO.File]::Open($log, 'Open', 'Read', 'ReadWrite, Delete'); $null = $fs.Seek($offset, 'Begin'); $reader = New-Object System.IO.StreamReader($fs)
@@ -156,8 +147,6 @@ function Follow([string]$log, [long]$offset, [scriptblock]$running, [scriptblock
     if ($reader) { $chunk = $reader.ReadToEnd(); if ($chunk) { [Console]::Out.Write($chunk); [Console]::Out.Flush() } }
     if ($pending.IsCompleted) {
       if ($pending.Result -le 0) { break }
-      $cmd += [System.Text.Encoding]::ASCII.GetString($ctl, 0, $pending.Result)
-      while ($cmd.Contains([string][char]10)) { $k = $cmd.IndexOf([char]10); if ($cmd.Substring(0, $k).Trim() -eq 'rest') { Rest }; $cmd = $cmd.Substring($k + 1) }
       $pending = $in.ReadAsync($ctl, 0, 64)
     }
     if (-not $exited -and ($tick % 2) -eq 0 -and -not (& $running)) {
@@ -176,17 +165,17 @@ function Follow([string]$log, [long]$offset, [scriptblock]$running, [scriptblock
  * One scenario on a gateway whose EMS a Windows service runs: the service stopped, the install's
  * config.json replaced by the scenario's (the journal holds the original), the service started,
  * the log followed; at EOF the service stopped, the original put back, the directory removed.
- * $argv after the common four: config backup log service ('' backup: there was no config.json).
+ * $argv after the common three: config backup log service ('' backup: there was no config.json).
  */
 export const SERVICE_SCENARIO_SCRIPT = `${SCENARIO_FUNCTIONS}
-$config = $argv[4]; $backup = $argv[5]; $log = $argv[6]; $service = $argv[7]
+$config = $argv[3]; $backup = $argv[4]; $log = $argv[5]; $service = $argv[6]
 function PutBack {
   try {
     if ($backup) { Copy-Item -LiteralPath $backup -Destination "$config.wsems-new" -Force; Move-Item -LiteralPath "$config.wsems-new" -Destination $config -Force }
     elseif (Test-Path -LiteralPath $config) { Remove-Item -LiteralPath $config -Force }
   } catch { Harness "cannot put $config back from $($backup): $($_.Exception.Message)" }
 }
-Prepare $argv[8..($argv.Count - 1)]
+Prepare $argv[7..($argv.Count - 1)]
 try {
   Stop-Service -Name $service -Force
   Copy-Item -LiteralPath (Join-Path $dir 'config.json') -Destination "$config.wsems-new" -Force; Move-Item -LiteralPath "$config.wsems-new" -Destination $config -Force
@@ -208,11 +197,11 @@ Ports`;
  * One scenario run as a scheduled task (the EMS outlives no SSH session this way): the task
  * registered on the session's config.json and started, its log (cmd.exe's redirect) followed; at
  * EOF the task stopped and unregistered, the EMS ended by its command line, the directory removed.
- * $argv after the common four: the task's name and its cmd.exe line (/d /s /c ""exe" "-cfg" …"), then the files.
+ * $argv after the common three: the task's name and its cmd.exe line (/d /s /c ""exe" "-cfg" …"), then the files.
  */
 export const TASK_SCENARIO_SCRIPT = `${SCENARIO_FUNCTIONS}
-$task = $argv[4]; $line = $argv[5]; $log = Join-Path $dir 'ems.log'
-Prepare $argv[6..($argv.Count - 1)]
+$task = $argv[3]; $line = $argv[4]; $log = Join-Path $dir 'ems.log'
+Prepare $argv[5..($argv.Count - 1)]
 try {
   $a = New-ScheduledTaskAction -Execute 'cmd.exe' -Argument $line -WorkingDirectory $dir
   $p = New-ScheduledTaskPrincipal -UserId ([System.Security.Principal.WindowsIdentity]::GetCurrent().Name) -LogonType S4U
@@ -324,7 +313,7 @@ function ps(conn: SshConnection, script: string, what: string): Promise<string> 
 
 /** The $argv every scenario script starts with. */
 function commonArgs(plan: ScenarioPlan): string[] {
-  return [plan.nonce, windowsNative(plan.dir), String(plan.restPort), REST_PATH];
+  return [plan.nonce, windowsNative(plan.dir), String(plan.restPort)];
 }
 
 /** A Windows service owns the EMS: the install's config.json is swapped (journaled), the service restarted, in the scenario's script. */
@@ -353,10 +342,10 @@ class WindowsServiceLauncher implements Launcher {
     await ps(this.conn, this.#scripts.check, `find service ${this.service.name}`);
   }
 
-  scenario(plan: ScenarioPlan): Script & { drain: Drain } {
+  scenario(plan: ScenarioPlan): ScenarioScript {
     const original = plan.journal.files.find((f) => f.path === this.config);
     if (!original) throw new InfrastructureError(`${this.conn.opts.targetId}: the restore journal does not hold ${this.config}: not swapping it`);
-    return { script: SERVICE_SCENARIO_SCRIPT, args: [...commonArgs(plan), this.config, original.backup ?? '', this.log, this.name, ...fileArgs(plan.files)], drain: 'grown' };
+    return { script: SERVICE_SCENARIO_SCRIPT, args: [...commonArgs(plan), this.config, original.backup ?? '', this.log, this.name, ...fileArgs(plan.files)], drain: 'grown', output: 'service log' };
   }
 }
 
@@ -367,10 +356,10 @@ class TaskLauncher implements Launcher {
 
   async preflight(): Promise<void> {}
 
-  scenario(plan: ScenarioPlan): Script & { drain: Drain } {
+  scenario(plan: ScenarioPlan): ScenarioScript {
     const dir = windowsNative(plan.dir);
     // The task runs cmd.exe, every word quoted; what cmd.exe cannot carry is refused here, before anything is sent.
     const line = cmdLine([windowsNative(this.executable), '-cfg', win32.join(dir, 'config.json')], win32.join(dir, 'ems.log'));
-    return { script: TASK_SCENARIO_SCRIPT, args: [...commonArgs(plan), `${TASK_PREFIX}${win32.basename(dir)}`, line, ...fileArgs(plan.files)], drain: 'grown' };
+    return { script: TASK_SCENARIO_SCRIPT, args: [...commonArgs(plan), `${TASK_PREFIX}${win32.basename(dir)}`, line, ...fileArgs(plan.files)], drain: 'grown', output: 'task log' };
   }
 }

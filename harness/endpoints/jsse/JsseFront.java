@@ -4,10 +4,12 @@
 // ephemeral DH size and re-enable what Java 7 allowed (java7.security).
 //
 // The harness starts one such JVM and drives it with JSON lines:
-//   stdin  {"op":"listen","ref":"1","id":"e1","host":"127.0.0.1","certFiles":[..],"keyFile":"..",
+//   stdin  {"op":"listen","ref":"1","id":"e1","host":"127.0.0.1","port":P,"certFiles":[..],"keyFile":"..",
 //           "forwardPort":N,"protocols":[..],"suites":[..],"leadingZeroBug":false}
 //          {"op":"close","ref":"2","id":"e1"}
-//   stdout {"event":"ready",...} once, then one {"ref":..,"ok":true|false,...} per request.
+//   stdout {"event":"ready",...} once, then one {"ref":..,"ok":true|false,...} per request; a port
+//          already in use is {"ok":false,"code":"EADDRINUSE",...} (the harness picks the port from
+//          its range and tries another).
 // Each accepted connection opens its own loopback TCP connection to forwardPort and writes JSON
 // lines about itself there: tcp-accepted, then handshake-ok or handshake-failed. After
 // handshake-ok come an empty line, one byte of acknowledgement back, then the plaintext both
@@ -24,6 +26,7 @@ import java.io.PrintStream;
 import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.math.BigInteger;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -105,6 +108,7 @@ public class JsseFront {
         } catch (Exception e) {
             reply.put("ok", false);
             reply.put("error", e.toString());
+            if (e instanceof BindException && String.valueOf(e.getMessage()).contains("in use")) reply.put("code", "EADDRINUSE");
         }
         emit(reply);
     }
@@ -146,7 +150,12 @@ public class JsseFront {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(kmf.getKeyManagers(), null, null);
             server = (SSLServerSocket) ctx.getServerSocketFactory().createServerSocket();
-            server.bind(new InetSocketAddress(InetAddress.getByName(Json.string(req, "host")), 0));
+            try {
+                server.bind(new InetSocketAddress(InetAddress.getByName(Json.string(req, "host")), Json.integer(req, "port")));
+            } catch (IOException e) {
+                server.close();
+                throw e;
+            }
             SSLParameters params = server.getSSLParameters();
             params.setProtocols(Json.strings(req, "protocols").toArray(new String[0]));
             params.setCipherSuites(Json.strings(req, "suites").toArray(new String[0]));

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Catalogue } from '../../pki/catalogue.ts';
 import type { Observation } from '../observations.ts';
 import { createPlatformStub } from '../platform-stub.ts';
+import { bindInRange, releasePort } from '../ports.ts';
 import { EndpointSpec, type TlsVersion } from '../spec.ts';
 import { Connection, type Endpoint, type EndpointContext, type Phase } from '../tls-endpoint.ts';
 import { JAVA7_DH_BITS, Jvm, type Java7DhBits } from './jvm.ts';
@@ -169,17 +170,20 @@ export async function startJsseEndpoint(spec: EndpointSpec, ctx: EndpointContext
   let jvm: Jvm;
   let port: number;
   try {
-    jvm = await Jvm.get(options.dhBits);
-    port = await jvm.listen({
+    const shared = await Jvm.get(options.dhBits);
+    jvm = shared;
+    // The JVM binds the port picked here (the one a real EMS can reach), and says when it is taken.
+    port = await bindInRange(ctx.bindAddress, ctx.ports, (p) => shared.listen({
       id,
       host: ctx.bindAddress,
+      port: p,
       certFiles: options.certFiles,
       keyFile: options.keyFile,
       forwardPort,
       protocols: options.protocols,
       suites: options.suites,
       leadingZeroBug: options.leadingZeroBug,
-    });
+    }).then(() => undefined));
   } catch (err) {
     await closeLocal();
     throw new Error(`endpoint: the JSSE front cannot serve "${spec.cert}" on ${ctx.bindAddress}: ${(err as Error).message}`);
@@ -196,7 +200,7 @@ export async function startJsseEndpoint(spec: EndpointSpec, ctx: EndpointContext
     },
     close() {
       // The JVM's port first, so nothing new arrives while the local side shuts.
-      closing ??= jvm.closeListener(id).catch(() => undefined).then(closeLocal);
+      closing ??= jvm.closeListener(id).catch(() => undefined).then(() => releasePort(port)).then(closeLocal);
       return closing;
     },
   };

@@ -85,12 +85,14 @@ function javaTool(tool: string): string {
 }
 
 const Ready = z.object({ event: z.literal('ready'), java: z.string(), ephemeralDHKeySize: z.string() });
-const Reply = z.object({ ref: z.string(), ok: z.boolean(), port: z.number().int().optional(), error: z.string().optional() });
+const Reply = z.object({ ref: z.string(), ok: z.boolean(), port: z.number().int().optional(), error: z.string().optional(), code: z.string().optional() });
 type Reply = z.infer<typeof Reply>;
 
 export interface ListenRequest {
   id: string;
   host: string;
+  /** The port to bind (the harness picks it from its range, harness/endpoints/ports.ts). */
+  port: number;
   certFiles: string[];
   keyFile: string;
   forwardPort: number;
@@ -182,10 +184,12 @@ export class Jvm {
     return this.#child.pid;
   }
 
-  /** Opens a listener; resolves its port. */
+  /** Opens a listener on the port asked for; resolves it. A port in use rejects with code EADDRINUSE. */
   async listen(req: ListenRequest): Promise<number> {
     const reply = await this.#request({ op: 'listen', ...req });
-    if (!reply.ok || reply.port === undefined) throw new Error(reply.error ?? 'the JVM opened no port');
+    if (!reply.ok || reply.port === undefined) {
+      throw Object.assign(new Error(reply.error ?? 'the JVM opened no port'), reply.code ? { code: reply.code } : {});
+    }
     this.#listeners++;
     this.#setBusy();
     return reply.port;
