@@ -84,7 +84,7 @@ export const DEFECTS = {
   'log-passphrase-stderr': 'a key that does not load prints its passphrase to stderr',
   'log-config-dump-stdout': 'the decrypted configuration is printed to stdout at start-up',
   'log-app-key-masked-end': 'the app key is logged with only its last four characters masked',
-  'log-http-password': "the local server logs each request's Authorization header at TRACE (the log scrubber knows only the clear password)",
+  'log-http-password': "the local server prints each request's Authorization header to stdout (the log scrubber knows only the clear password)",
   // CIPHER-LIST
   'cipher-list-ignored': 'cipher_suite is ignored: the recommended list is always used',
   'cipher-list-error-ignored': "SSL_CTX_set_cipher_list's failure is ignored: an unusable list leaves the default",
