@@ -16,7 +16,7 @@ import { httpGet, tlsHandshake, type HttpAnswer, type ServedCert, type TlsEviden
 /** How long one step waits for a server that neither answers nor closes. */
 export const PROBE_MS = 5000;
 /** Loopback addresses the EMS's host always has: where "only on" is checked (127.0.0.2 catches a bind to 0.0.0.0). */
-const LOOPBACKS = ['::1', '127.0.0.1', '127.0.0.2'];
+export const LOOPBACKS = ['::1', '127.0.0.1', '127.0.0.2'] as const;
 
 /**
  * The wrong credentials a rejects-unauthenticated probe tries, each refused with 401: none at all, a

@@ -142,7 +142,7 @@ export const DEFECTS = {
   'lsr-auth-user-only': 'only the user name of the Basic credentials is checked',
   'lsr-encrypted-password-literal': 'an encrypted http_server.password is compared in its encrypted form',
   // LSR-HOST
-  'lsr-binds-any': 'the local server binds the wildcard address (::, dual-stack) whatever host says',
+  'lsr-binds-any': 'the local server binds every address whatever host says (played on both loopbacks, the same port)',
   'lsr-localhost-ipv4': 'host localhost is bound on 127.0.0.1, not on the IPv6 loopback',
   'lsr-host-ignored': 'host is ignored: the local server always binds INADDR_LOOPBACK (127.0.0.1)',
   // LSR-WARN

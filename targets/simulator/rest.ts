@@ -13,7 +13,6 @@ const IS_CONNECTED = '/Thingworx/Things/LocalEms/Properties/isConnected';
 
 /** As the vendor documents http_server.host: `localhost` is the IPv6 loopback; `127.0.0.1` the IPv4 one. */
 export function bindHost(host: string): string {
-  if (defect('lsr-binds-any')) return '::';
   if (defect('lsr-host-ignored')) return '127.0.0.1';
   if (host === 'localhost') return defect('lsr-localhost-ipv4') ? '127.0.0.1' : '::1';
   return host;
@@ -27,19 +26,34 @@ export function startRest(settings: Settings, policy: TlsPolicy, isConnected: ()
   const http = settings.config.http_server;
   const handler = (req: IncomingMessage, res: ServerResponse) => answer(req, res, settings, isConnected);
   const tls = settings.http.tls;
-  const server = tls
+  const make = () => tls
     ? createHttpsServer({
       cert: tls.cert, key: tls.key, minVersion: policy.minVersion,
       ...(policy.maxVersion ? { maxVersion: policy.maxVersion } : {}),
       ...(policy.honoursCipherSuite ? {} : { ciphers: policy.cipherList(settings.config.certificates) }),
     }, handler)
     : createHttpServer(handler);
+  const server = make();
   if (tls && defect('lsr-plain-http-answered')) answerPlainToo(server, handler);
+  const host = bindHost(http.host);
+  // lsr-binds-any: an EMS that ignores host and binds INADDR_ANY/in6addr_any, played on the
+  // loopbacks only (the harness never listens on another address): both of them, on the same port.
+  const twin = defect('lsr-binds-any') ? make() : undefined;
+  return listen(server, http.port, host).then(async () => {
+    if (twin) {
+      await listen(twin, http.port, host === '::1' ? '127.0.0.1' : '::1');
+      server.once('close', () => twin.close());
+    }
+    return server;
+  });
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(http.port, bindHost(http.host), () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
-      resolve(server);
+      resolve();
     });
   });
 }
