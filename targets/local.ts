@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EmsEvents } from './ems-events.ts';
 import { freePort, releasePort } from '../harness/endpoints/ports.ts';
+import { LOOPBACKS } from '../harness/lsr/probe.ts';
 import { checkPrivateHosts, needsPrivateHosts, privateHostsText, withPrivateHosts } from './private-hosts.ts';
 import {
   DialRefused, InfrastructureError, type EmsProcess, type FileToPut, type Target, type TargetProfile, type TargetSession,
@@ -86,11 +87,12 @@ class LocalSession implements TargetSession {
   }
 
   /**
-   * Free on every address, not only on `host`: a local-server scenario also dials the addresses the
-   * EMS must not listen on, and a listener of someone else's there would look like the EMS's.
+   * Free on every loopback address a local-server scenario dials, not only on `host`: it also dials
+   * the addresses the EMS must not listen on, and a listener of someone else's there would look
+   * like the EMS's. Only loopbacks are bound (never a wildcard); a host without IPv6 gets `host` alone.
    */
   async restPort(host?: string): Promise<number> {
-    const port = await freePort('::').catch(() => freePort(host));
+    const port = await freePort([...new Set([...(host ? [host] : []), ...LOOPBACKS])]).catch(() => freePort(host));
     this.#ports.push(port);
     return port;
   }

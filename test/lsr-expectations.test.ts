@@ -36,14 +36,20 @@ interface Defects {
   chain?: 'leaf-only' | 'root-in-the-middle';
   /** Basic auth that looks at the user only. */
   passwordUnchecked?: boolean;
+  /** Basic auth compared with strncmp over the received length (a prefix passes), or over the configured one (anything it begins passes). */
+  comparedOver?: 'received-length' | 'configured-length';
   /** Plain HTTP answered on the TLS port too (first byte sniffed). */
   plainToo?: boolean;
 }
 
-function isConnectedAnswer(authOn: boolean, checkPassword: boolean) {
+function isConnectedAnswer(authOn: boolean, o: Defects) {
+  const right = `${USER}:${PASSWORD}`;
+  const matches = (given: string) => (o.passwordUnchecked ? given.startsWith(`${USER}:`)
+    : o.comparedOver === 'received-length' ? right.startsWith(given)
+      : o.comparedOver === 'configured-length' ? given.startsWith(right) : given === right);
   return (req: IncomingMessage, res: ServerResponse) => {
     const given = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
-    const ok = !authOn || (checkPassword ? given === `${USER}:${PASSWORD}` : given.startsWith(`${USER}:`));
+    const ok = !authOn || (req.headers.authorization !== undefined && matches(given));
     if (!ok) return void res.writeHead(401).end();
     res.writeHead(200).end(JSON.stringify({ rows: [{ isConnected: true }], dataShape: {} }));
   };
@@ -65,7 +71,7 @@ describe('local-server expectations against real servers, right and defective', 
   async function server(o: { tls: boolean; auth: boolean; host?: string } & Defects): Promise<RestEndpoint> {
     const chain = o.chain === 'leaf-only' ? [pems['leaf-local-server']] : o.chain === 'root-in-the-middle'
       ? [pems['leaf-local-server'], pems['root-ca'], pems['local-server-ca']] : [pems['leaf-local-server'], pems['local-server-ca']];
-    const handler = isConnectedAnswer(o.auth, !o.passwordUnchecked);
+    const handler = isConnectedAnswer(o.auth, o);
     const https = createHttpsServer({ cert: chain.join(''), key: pems.key }, handler);
     const http = createHttpServer(handler);
     // One port; the first bytes tell a ClientHello (0x16) from a plain request, and are replayed to the server chosen.
@@ -120,14 +126,20 @@ describe('local-server expectations against real servers, right and defective', 
     assert.match(tls.j.message!, /expected plain HTTP to be served; the plain request got no answer/);
   });
 
-  it('rejects-unauthenticated: 401, 401, 401 and 200 hold, over plain and over TLS; a password never checked fails, and so does no auth at all', async () => {
+  it('rejects-unauthenticated: 401 for each wrong credential and 200 hold, over plain and over TLS; a password never checked fails, and so does no auth at all', async () => {
+    const tried = ['none', 'wrong user', 'wrong password', 'truncated password', 'extended password', 'right'];
     for (const tls of [false, true]) {
       const good = await judged({ outcome: 'rejects-unauthenticated' }, await server({ tls, auth: true }));
       assert.equal(good.j.status, 'passed', good.j.message);
-      assert.deepEqual(good.lsr.requests.map((r) => `${r.credentials}/${r.over}:${r.status}`), ['none', 'wrong user', 'wrong password', 'right'].map((c, i) => `${c}/${tls ? 'tls' : 'plain'}:${i === 3 ? 200 : 401}`));
+      assert.deepEqual(good.lsr.requests.map((r) => `${r.credentials}/${r.over}:${r.status}`), tried.map((c) => `${c}/${tls ? 'tls' : 'plain'}:${c === 'right' ? 200 : 401}`));
     }
     const lax = await judged({ outcome: 'rejects-unauthenticated' }, await server({ tls: false, auth: true, passwordUnchecked: true }));
-    assert.equal(lax.j.message, 'a request with a wrong password got 200 (expected 401)');
+    assert.equal(lax.j.message, 'a request with a wrong password got 200 (expected 401); a request with a truncated password got 200 (expected 401); a request with an extended password got 200 (expected 401)');
+    // Compares over the wrong length: only the near misses tell them from a right one.
+    const prefix = await judged({ outcome: 'rejects-unauthenticated' }, await server({ tls: true, auth: true, comparedOver: 'received-length' }));
+    assert.equal(prefix.j.message, 'a request with a truncated password got 200 (expected 401)');
+    const longer = await judged({ outcome: 'rejects-unauthenticated' }, await server({ tls: true, auth: true, comparedOver: 'configured-length' }));
+    assert.equal(longer.j.message, 'a request with an extended password got 200 (expected 401)');
     const open = await judged({ outcome: 'rejects-unauthenticated' }, await server({ tls: false, auth: false }));
     assert.match(open.j.message!, /no credentials got 200 \(expected 401\); a request with a wrong user got 200/);
   });
@@ -160,7 +172,7 @@ describe('local-server expectations against real servers, right and defective', 
     const rest = await server({ tls: true, auth: true, chain: 'leaf-only', passwordUnchecked: true });
     const { j } = await judged({ outcome: 'all-of', of: [SERVES_TLS, { outcome: 'rejects-unauthenticated' }] }, rest);
     assert.equal(j.status, 'failed');
-    assert.match(j.message!, /the EMS served the wrong chain: .*; a request with a wrong password got 200 \(expected 401\)$/);
+    assert.match(j.message!, /the EMS served the wrong chain: .*; a request with a wrong password got 200 \(expected 401\); .*extended password got 200 \(expected 401\)$/);
   });
 
   it('refuses-to-start: an EMS that started and connected is an unexpected start; a start-up refusal of another class fails naming it', () => {

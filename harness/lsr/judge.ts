@@ -1,7 +1,7 @@
 import type { LocalServerExpectation } from '../scenario/local-server-model.ts';
 import { partsOf, type Expectation } from '../scenario/model.ts';
 import { contradictions, describe, expectationText, type Decision, type Evidence, type Judgement } from '../scenario/verdict.ts';
-import type { LocalServerEvidence, ProbeRequest } from './probe.ts';
+import { WRONG_CREDENTIALS, type LocalServerEvidence, type ProbeRequest } from './probe.ts';
 
 // A local-server scenario's status from both sides: the platform link's decision (the EMS started
 // and connected, or refused to start, or …) and what the harness, as the LSR, saw of its local
@@ -39,7 +39,7 @@ function whyNot(e: LocalServerExpectation, d: Decision, ev: Evidence, lsr: Local
       return undefined;
     }
     case 'rejects-unauthenticated': {
-      const wrong = (['none', 'wrong user', 'wrong password'] as const).map((c) => lsr.requests.find((r) => r.credentials === c)).filter((r) => r?.status !== 401);
+      const wrong = WRONG_CREDENTIALS.map((c) => lsr.requests.find((r) => r.credentials === c)).filter((r) => r?.status !== 401);
       const right = lsr.requests.find((r) => r.credentials === 'right');
       const reasons = [
         ...wrong.map((r) => `a request with ${r ? credentialsText(r) : 'credentials missing'} got ${answer(r)} (expected 401)`),
@@ -102,7 +102,7 @@ function answer(r: ProbeRequest | undefined): string {
 }
 
 function credentialsText(r: ProbeRequest): string {
-  return r.credentials === 'none' ? 'no credentials' : `a ${r.credentials}`;
+  return r.credentials === 'none' ? 'no credentials' : `${/^[aeiou]/.test(r.credentials) ? 'an' : 'a'} ${r.credentials}`;
 }
 
 /** For a missing warning: the WARN lines no entry matched, and the entry that would name one. */

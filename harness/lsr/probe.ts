@@ -16,10 +16,17 @@ import { httpGet, tlsHandshake, type HttpAnswer, type ServedCert, type TlsEviden
 /** How long one step waits for a server that neither answers nor closes. */
 export const PROBE_MS = 5000;
 /** Loopback addresses the EMS's host always has: where "only on" is checked (127.0.0.2 catches a bind to 0.0.0.0). */
-const LOOPBACKS = ['::1', '127.0.0.1', '127.0.0.2'];
+export const LOOPBACKS = ['::1', '127.0.0.1', '127.0.0.2'] as const;
+
+/**
+ * The wrong credentials a rejects-unauthenticated probe tries, each refused with 401: none at all, a
+ * wrong user, a wrong password, and the near misses of the right ones that a compare over the
+ * wrong length lets through (the password without its last character, and with one more).
+ */
+export const WRONG_CREDENTIALS = ['none', 'wrong user', 'wrong password', 'truncated password', 'extended password'] as const;
 
 /** Which credentials a request carries. */
-export type Credentials = 'as configured' | 'none' | 'wrong user' | 'wrong password' | 'right';
+export type Credentials = 'as configured' | (typeof WRONG_CREDENTIALS)[number] | 'right';
 
 export interface ProbeRequest {
   credentials: Credentials;
@@ -100,7 +107,7 @@ export async function probeLocalServer(input: ProbeInput): Promise<LocalServerEv
     ev.tlsOnPlainPort = evidence.ok ? { completed: true } : { completed: false, error: evidence.error };
   }
   if (kinds.has('rejects-unauthenticated')) {
-    for (const c of ['none', 'wrong user', 'wrong password', 'right'] as const) await request(c, rest.ssl ? 'tls' : 'plain');
+    for (const c of [...WRONG_CREDENTIALS, 'right'] as const) await request(c, rest.ssl ? 'tls' : 'plain');
   }
   const only = parts.flatMap((p) => (p.outcome === 'listens-only-on' ? [p.address] : []));
   if (only.length) {
@@ -129,7 +136,9 @@ function requestOf(rest: RestEndpoint, credentials: Credentials) {
     ? undefined
     : credentials === 'wrong user' ? { user: `${user}${WRONG}`, password }
       : credentials === 'wrong password' ? { user, password: WRONG }
-        : { user, password };
+        : credentials === 'truncated password' ? { user, password: password.slice(0, -1) }
+          : credentials === 'extended password' ? { user, password: `${password}x` }
+            : { user, password };
   return { path: IS_CONNECTED_PATH, host: rest.name, port: rest.port, timeoutMs: PROBE_MS, ...(auth ? { auth } : {}) };
 }
 

@@ -27,7 +27,7 @@ export const LOCAL_SERVER_EXPECTATIONS = [
     .strict(),
   /** The local server serves plain HTTP (and no TLS handshake completes on its port). */
   z.object({ outcome: z.literal('serves-plain') }).strict(),
-  /** 401 without credentials, with a wrong user, with a wrong password; 200 with the configured ones. */
+  /** 401 without credentials, with a wrong user, a wrong password, the password cut short or extended; 200 with the configured ones. */
   z.object({ outcome: z.literal('rejects-unauthenticated') }).strict(),
   /** The EMS does not start: a start-up line of this class, no platform connection. */
   z.object({ outcome: z.literal('refuses-to-start'), class: z.enum(START_UP_CLASSES) }).strict(),

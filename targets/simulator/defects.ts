@@ -84,6 +84,7 @@ export const DEFECTS = {
   'log-passphrase-stderr': 'a key that does not load prints its passphrase to stderr',
   'log-config-dump-stdout': 'the decrypted configuration is printed to stdout at start-up',
   'log-app-key-masked-end': 'the app key is logged with only its last four characters masked',
+  'log-http-password': "the local server prints each request's Authorization header to stdout (the log scrubber knows only the clear password)",
   // CIPHER-LIST
   'cipher-list-ignored': 'cipher_suite is ignored: the recommended list is always used',
   'cipher-list-error-ignored': "SSL_CTX_set_cipher_list's failure is ignored: an unusable list leaves the default",
@@ -126,6 +127,28 @@ export const DEFECTS = {
   'weak-signature-accepted': 'the verify callback forgives X509_V_ERR_CA_MD_TOO_WEAK: SHA-1 and MD5 signatures are accepted',
   'weak-key-accepted': 'RSA keys of 1024 bits are accepted',
   'seclevel-zero': "the EMS lowers OpenSSL's security level to 0 for old platforms: SHA-1, RSA-1024 and TLS 1.0 accepted",
+  // LSR-TLS
+  'lsr-plain-http-answered': 'with ssl: true the local server answers plain HTTP on its port too (the first byte tells a ClientHello from a request)',
+  'lsr-passphrase-ignored': 'http_server.passphrase is never handed to the key loader',
+  'lsr-encrypted-passphrase-literal': 'an encrypted http_server.passphrase is handed to the key loader as it is',
+  'lsr-key-mismatch-unchecked': "SSL_CTX_use_PrivateKey's failure is ignored: a key that does not match starts, and every handshake fails",
+  'lsr-chain-leaf-only': 'http_server.certificate is loaded with SSL_CTX_use_certificate_file: only its first certificate is served',
+  'lsr-load-error-plain': 'a certificate or private_key that does not load turns TLS off: the local server serves plain HTTP',
+  // LSR-AUTH
+  'lsr-auth-ignored': 'authenticate: true is never enforced',
+  'lsr-auth-missing-header-passes': 'only a request with an Authorization header is checked: one without any is served',
+  'lsr-auth-prefix-compare': 'the Basic credentials are compared with strncmp over the received length: a prefix of them passes',
+  'lsr-auth-configured-length-compare': 'the Basic credentials are compared with strncmp over the configured length: anything they begin passes',
+  'lsr-auth-user-only': 'only the user name of the Basic credentials is checked',
+  'lsr-encrypted-password-literal': 'an encrypted http_server.password is compared in its encrypted form',
+  // LSR-HOST
+  'lsr-binds-any': 'the local server binds every address whatever host says (played on both loopbacks, the same port)',
+  'lsr-localhost-ipv4': 'host localhost is bound on 127.0.0.1, not on the IPv6 loopback',
+  'lsr-host-ignored': 'host is ignored: the local server always binds INADDR_LOOPBACK (127.0.0.1)',
+  // LSR-WARN
+  'lsr-no-insecure-warning': 'no warning for ssl: false or authenticate: false',
+  'lsr-no-validate-warning': 'no warning for validate: false or allow_self_signed: true',
+  'lsr-warn-on-presence': 'the ssl and authenticate warnings test whether the setting is present, not its value: true warns too',
   // BASE-SANITY
   'tls12-unsupported': 'only TLS 1.3 is offered',
   'rest-isconnected-false': 'the local REST server always answers isConnected false',

@@ -1,5 +1,6 @@
 import { createSecureContext } from 'node:tls';
 import type { EmsConfig } from './config.ts';
+import { defect } from './defects.ts';
 import { loadKey, loadPemCertificates, StartupError } from './keys.ts';
 import { opensslText } from './openssl-text.ts';
 
@@ -10,8 +11,8 @@ import { opensslText } from './openssl-text.ts';
 // start-up, as one log line naming the field, and the EMS does not start.
 
 export interface HttpServerSettings {
-  /** With `ssl: true`: the certificate file's PEM blocks as they are (in order), the clear key. */
-  tls?: { cert: string; key: string };
+  /** With `ssl: true`: the certificate file's PEM blocks as they are (in order), the clear key (none: lsr-key-mismatch-unchecked). */
+  tls?: { cert: string; key?: string };
   /** With `authenticate: true`: the user and the clear password. */
   basic?: { user: string; password: string };
 }
@@ -25,7 +26,11 @@ export function loadHttpServer(config: EmsConfig, configFile: string, clear: { p
     if (!http.certificate || !http.private_key) {
       throw new StartupError(`wsems: configuration error: ${configFile}: http_server: ssl is true but certificate / private_key are not set (there is no built-in certificate)`);
     }
-    out.tls = loadTls(http.certificate, http.private_key, clear.passphrase);
+    try {
+      out.tls = loadTls(http.certificate, http.private_key, defect('lsr-passphrase-ignored') ? undefined : clear.passphrase);
+    } catch (err) {
+      if (!(err instanceof StartupError && defect('lsr-load-error-plain'))) throw err;
+    }
   }
   if (http.authenticate === true) {
     if (!http.user || !clear.password) {
@@ -40,10 +45,12 @@ function loadTls(certificate: string, privateKey: string, passphrase: string | u
   const pems = loadPemCertificates(certificate, (why) => new StartupError(`wsems: http_server.certificate: cannot load certificate ${certificate}: ${why}`));
   const keyFail = (why: string) => new StartupError(`wsems: http_server.private_key: cannot load private key ${privateKey}: ${why}`);
   const key = loadKey(privateKey, passphrase, keyFail, 'http_server.passphrase').export({ type: 'pkcs8', format: 'pem' }).toString();
-  const cert = pems.join('\n');
+  const cert = defect('lsr-chain-leaf-only') ? pems[0]! : pems.join('\n');
   try {
     createSecureContext({ cert, key }); // SSL_CTX_check_private_key: the key must belong to the first certificate
   } catch (err) {
+    // The failed SSL_CTX_use_PrivateKey leaves the context with the certificate and no key.
+    if (defect('lsr-key-mismatch-unchecked')) return { cert };
     throw new StartupError(`wsems: http_server.private_key: ${privateKey} does not match the first certificate of http_server.certificate ${certificate} (${opensslText(err)})`);
   }
   return { cert, key };
@@ -55,10 +62,13 @@ function loadTls(certificate: string, privateKey: string, passphrase: string | u
  */
 export function insecureSettingWarnings(config: EmsConfig): string[] {
   const { http_server: http, certificates: certs } = config;
+  const off = (setting: boolean | undefined) => (defect('lsr-warn-on-presence') ? setting !== undefined : setting !== true);
+  const serverWarnings = !defect('lsr-no-insecure-warning');
+  const linkWarnings = !defect('lsr-no-validate-warning');
   return [
-    http.ssl !== true && 'http_server: SSL is disabled (ssl: false): local clients reach the REST server over plain HTTP; use TLS outside of testing',
-    http.authenticate !== true && 'http_server: authentication is disabled (authenticate: false): any local client can use the REST server',
-    !certs.validate && "certificates: certificate validation is disabled (validate: false): the platform's certificate is not checked",
-    certs.allow_self_signed && 'certificates: self-signed certificates are allowed (allow_self_signed: true)',
+    serverWarnings && off(http.ssl) && 'http_server: SSL is disabled (ssl: false): local clients reach the REST server over plain HTTP; use TLS outside of testing',
+    serverWarnings && off(http.authenticate) && 'http_server: authentication is disabled (authenticate: false): any local client can use the REST server',
+    linkWarnings && !certs.validate && "certificates: certificate validation is disabled (validate: false): the platform's certificate is not checked",
+    linkWarnings && certs.allow_self_signed && 'certificates: self-signed certificates are allowed (allow_self_signed: true)',
   ].filter((w): w is string => typeof w === 'string');
 }

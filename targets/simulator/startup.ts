@@ -161,6 +161,8 @@ function secretReader(configFile: string): (field: string, value: string | undef
     if (!isEncrypted(value)) return value;
     if (field === 'appKey' && defect('encrypted-app-key-not-decrypted')) return value;
     if (field === 'certificates.key_passphrase' && defect('encrypted-passphrase-not-decrypted')) return value;
+    if (field === 'http_server.passphrase' && defect('lsr-encrypted-passphrase-literal')) return value;
+    if (field === 'http_server.password' && defect('lsr-encrypted-password-literal')) return value;
     const path = keyFilePath();
     try {
       key ??= readKey(path);

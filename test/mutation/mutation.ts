@@ -170,11 +170,9 @@ function printReport(rev: Review, verdicts: Verdict[], clean: string[], cases: n
   const detected = verdicts.filter((v) => v.detectedBy.length > 0).length;
   const recorded = verdicts.filter((v) => v.detectedBy.length > 0 && v.defect.owner.status === 'recorded').length;
   const excluded = [...new Set(rev.rows.filter((r) => r.status === 'excluded').map((r) => r.defect))];
-  const elsewhere = [...new Set(rev.rows.filter((r) => r.status === 'other-issue').map((r) => r.defect))];
   const score = verdicts.length ? (100 * detected) / verdicts.length : 0;
   out(`mutation score: ${score.toFixed(score === 100 ? 0 : 1)}% (${detected} of ${verdicts.length} defects detected: ${detected - recorded} killed by a failing scenario, ${recorded} recorded weak)`);
   out(`  excluded by name, argued in the review: ${excluded.join(', ') || 'none'}`);
-  out(`  left to the LSR family (issue 15): ${elsewhere.join(', ') || 'none'}`);
   const ok = score === 100 && verdicts.every((v) => v.problems.length === 0) && clean.length === 0;
   out(`mutation: ${ok ? 'pass' : 'FAIL'}${clean.length ? ` (the defect-free simulator failed ${clean.length})` : ''}`);
   return ok;

@@ -12,10 +12,9 @@ export const REVIEW = fileURLToPath(new URL('../../docs/mutation-review.md', imp
  * - `killed`: a scenario naming the requirement fails against the defect (the row that owns it);
  * - `recorded`: the requirement is a recorded policy; the defect turns its scenario weak;
  * - `also-killed` / `also-recorded`: a defect owned by another row, claimed here for this requirement too;
- * - `excluded`: argued in the review (cannot be killed black-box, or not a defect the promise forbids); not run;
- * - `other-issue`: the LSR family (issue 15) kills or will kill it; not run here.
+ * - `excluded`: argued in the review (cannot be killed black-box, or not a defect the promise forbids); not run.
  */
-export type RowStatus = 'killed' | 'recorded' | 'also-killed' | 'also-recorded' | 'excluded' | 'other-issue';
+export type RowStatus = 'killed' | 'recorded' | 'also-killed' | 'also-recorded' | 'excluded';
 
 export interface ReviewRow {
   requirement: string;
@@ -70,13 +69,12 @@ export function parseReview(text: string, file = 'docs/mutation-review.md'): Rev
 
 function statusOf(text: string, where: string): RowStatus {
   const t = text.toLowerCase();
-  if (t.includes('issue 15')) return 'other-issue';
   if (t.startsWith('killed')) return 'killed';
   if (t.startsWith('recorded')) return 'recorded';
   if (t.startsWith('also killed')) return 'also-killed';
   if (t.startsWith('also recorded')) return 'also-recorded';
   if (t.startsWith('excluded')) return 'excluded';
-  throw new Error(`${where}: status "${text}" is none of: killed, recorded (weak), also killed, also recorded (weak), excluded: <why>, … (issue 15)`);
+  throw new Error(`${where}: status "${text}" is none of: killed, recorded (weak), also killed, also recorded (weak), excluded: <why>`);
 }
 
 export async function readReview(file = REVIEW): Promise<Review> {
@@ -93,5 +91,5 @@ export interface ReviewedDefect {
 /** The defects to run (owned by a killed or recorded row), in review order. */
 export function runnableDefects(review: Review): ReviewedDefect[] {
   const owners = review.rows.filter((r) => r.status === 'killed' || r.status === 'recorded');
-  return owners.map((owner) => ({ name: owner.defect, owner, rows: review.rows.filter((r) => r.defect === owner.defect && r.status !== 'excluded' && r.status !== 'other-issue') }));
+  return owners.map((owner) => ({ name: owner.defect, owner, rows: review.rows.filter((r) => r.defect === owner.defect && r.status !== 'excluded') }));
 }
