@@ -98,7 +98,7 @@ await describeLab('faults in the virtual lab are BROKEN with their cause', (lab)
       const ran = other.filter((r) => r.actual.verdict !== 'UNSUPPORTED');
       assert.ok(ran.length > 5, `${ran.length} scenarios ran on ${healthy.id}`);
       for (const r of ran) assert.ok(r.status === 'passed', `${r.scenario}: ${r.message}`);
-      for (const r of other.filter((x) => x.actual.verdict === 'UNSUPPORTED')) assert.match(r.message, /lacks capability conformance-names/);
+      for (const r of other.filter((x) => x.actual.verdict === 'UNSUPPORTED')) assert.match(r.message ?? '', /lacks capability conformance-names/);
     } finally {
       await startSshd(gw);
     }
