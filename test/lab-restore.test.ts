@@ -38,11 +38,22 @@ await describeLab('restoring gateways after the harness was killed', (lab) => {
     const child: ResultPromise = execa('node', ['--import', 'tsx', CLI, 'run', '--inventory', lab.inventory, '--target', proc.id, service.id, '--scenario', 'client.key', '--reports', reports], { reject: false, stdio: 'ignore' });
     const keysOnGateway = async () => (await runFiles(proc.workDir)).some((f) => /\.(key|p8|p12)$|\.enc\.pem$/.test(f)) && (await harnessProcessesIn(proc)).length > 0;
     const serviceSwapped = async () => (await sha(service.serviceConfig!)) !== original;
-    await Promise.race([
-      waitFor(async () => (await keysOnGateway()) && (await serviceSwapped())),
-      child.then((r) => { throw new Error(`the run ended before it was killed (exit ${r.exitCode})`); }),
-    ]);
-    if (powerCut) for (const g of [proc, service]) for (const p of await harnessProcessesIn(g)) signal(p.pid, 'SIGKILL');
+    const midScenario = async () => (await keysOnGateway()) && (await serviceSwapped());
+    const ended = child.then((r) => { throw new Error(`the run ended before it was killed (exit ${r.exitCode})`); });
+    for (;;) {
+      await Promise.race([waitFor(midScenario), ended]);
+      if (!powerCut) break;
+      // Freeze the gateway side first, then look again: a scenario that ended between the look and
+      // the freeze has already put its gateway back, and a power cut then would prove nothing.
+      const frozen = [proc, service].map(async (g) => (await harnessProcessesIn(g)).map((p) => p.pid));
+      const pids = (await Promise.all(frozen)).flat();
+      for (const pid of pids) signal(pid, 'SIGSTOP');
+      if (await midScenario()) {
+        for (const pid of pids) signal(pid, 'SIGKILL');
+        break;
+      }
+      for (const pid of pids) signal(pid, 'SIGCONT');
+    }
     child.kill('SIGKILL');
     assert.equal((await child).signal, 'SIGKILL');
   }
