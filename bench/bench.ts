@@ -1,5 +1,5 @@
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { loadCatalogue } from '../harness/pki/build.ts';
 import { formatIssues } from '../harness/scenario/model.ts';
 import { floorSampler } from './floor.ts';
+import { labBench, parseLabOptions } from './lab.ts';
 import { runMainJob, type MainJobRun } from './main-job.ts';
 import { measureQuickRuns } from './quick-run.ts';
 import { median, percentile, round } from './stats.ts';
@@ -46,8 +47,15 @@ async function main(): Promise<number> {
       'floor-runs': { type: 'string' },
       'quick-runs': { type: 'string' },
       out: { type: 'string' },
+      lab: { type: 'boolean' },
+      inventory: { type: 'string' },
+      rtt: { type: 'string', multiple: true },
+      scenario: { type: 'string' },
     },
   });
+  // The lab bench (bench/lab.ts): gateways over SSH at WAN latency, instead of the simulator matrix.
+  if (values.lab) return labBench(parseLabOptions({ inventory: values.inventory, rtt: values.rtt, scenario: values.scenario, out: values.out }));
+  if (values.inventory || values.rtt || values.scenario) throw new Error('bench options: --inventory, --rtt and --scenario go with --lab');
   const parsed = Options.safeParse({
     jobs: (values.jobs ?? []).flatMap((j) => j.split(',')),
     runs: values.runs,
@@ -55,7 +63,7 @@ async function main(): Promise<number> {
     quickRuns: values['quick-runs'],
     out: values.out,
   });
-  if (!parsed.success) throw new Error(`bench options: ${formatIssues(parsed.error)} (usage: npm run bench -- [--jobs 1,2,4] [--runs N] [--floor-runs N] [--quick-runs N] [--out DIR])`);
+  if (!parsed.success) throw new Error(`bench options: ${formatIssues(parsed.error)} (usage: npm run bench -- [--jobs 1,2,4] [--runs N] [--floor-runs N] [--quick-runs N] [--out DIR], or npm run bench -- --lab …)`);
   const o = parsed.data;
   const out = resolve(REPO, o.out);
   const loadavgAtStart = loadavg();
@@ -143,7 +151,9 @@ async function main(): Promise<number> {
   };
   await mkdir(out, { recursive: true });
   const file = join(out, 'bench.json');
-  await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
+  // The lab bench's figures (`--lab`) stay in the file.
+  const lab = await readFile(file, 'utf8').then((t) => (JSON.parse(t) as { lab?: unknown }).lab, () => undefined);
+  await writeFile(file, `${JSON.stringify({ ...doc, ...(lab ? { lab } : {}) }, null, 2)}\n`);
   log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine slows the main job more than the floor)`);
   log(`written: ${file}`);
   if (rows.some((r) => r.exitCode !== 0)) log(`note: a main job exited non-zero: see its log (${rows.find((r) => r.exitCode !== 0)!.log})`);

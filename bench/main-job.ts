@@ -67,6 +67,8 @@ export interface MainJobRun {
   cpuMs: number | undefined;
   /** Of which the job's own process (the harness: run loop, endpoints, reports); sampled, so slightly low. */
   harnessCpuMs: number | undefined;
+  /** The job's own CPU in the run phase (results.json's startedAt to finishedAt: targets connected, scenarios, targets restored), from the samples around those moments. */
+  harnessRunPhaseCpuMs: number | undefined;
   phases: { startUpMs: number; scenariosMs: number; afterMs: number };
   verdictLatencyMs: Latency;
   /** The same per target id of the inventory (a new target, e.g. another simulator profile, appears by itself). */
@@ -80,10 +82,11 @@ export interface MainJobRun {
   log: string;
 }
 
-export async function runMainJob(reportsDir: string, { jobs, target }: { jobs?: number; target?: string } = {}): Promise<MainJobRun> {
+/** `extraArgs`: more options of `conformance run` (another inventory, a family). */
+export async function runMainJob(reportsDir: string, { jobs, target, extraArgs = [] }: { jobs?: number; target?: string; extraArgs?: string[] } = {}): Promise<MainJobRun> {
   await rm(reportsDir, { recursive: true, force: true });
   await mkdir(reportsDir, { recursive: true });
-  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : []), ...(target ? ['--target', target] : [])];
+  const args = [...MAIN_JOB.slice(1), '--reports', reportsDir, ...(jobs ? ['--jobs', String(jobs)] : []), ...(target ? ['--target', target] : []), ...extraArgs];
   const log = join(reportsDir, 'main-job.log');
   const out = createWriteStream(log);
   const cpu0 = await childCpuMs();
@@ -94,9 +97,12 @@ export async function runMainJob(reportsDir: string, { jobs, target }: { jobs?: 
   child.stderr.pipe(out, { end: false });
   // The harness's own CPU time, read while it lives (after its exit only the total is known).
   let harnessCpuMs: number | undefined;
+  const timeline: Array<{ at: number; ms: number }> = [];
   const sampler = setInterval(() => {
     void processCpuMs(child.pid!).then((ms) => {
-      if (ms !== undefined) harnessCpuMs = Math.max(harnessCpuMs ?? 0, ms);
+      if (ms === undefined) return;
+      harnessCpuMs = Math.max(harnessCpuMs ?? 0, ms);
+      timeline.push({ at: Date.now(), ms });
     });
   }, 50);
   const exitCode = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve)).finally(() => clearInterval(sampler));
@@ -131,6 +137,7 @@ export async function runMainJob(reportsDir: string, { jobs, target }: { jobs?: 
     wallMs,
     cpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
     harnessCpuMs,
+    harnessRunPhaseCpuMs: cpuBetween(timeline, startedAt, finishedAt),
     phases: { startUpMs: startedAt - spawnedAt, scenariosMs: finishedAt - startedAt, afterMs: exitedAt - finishedAt },
     verdictLatencyMs: latencyOf(results),
     perTarget: run.targets.map(({ id: target }) => {
@@ -149,4 +156,11 @@ export async function runMainJob(reportsDir: string, { jobs, target }: { jobs?: 
     reportsDir,
     log,
   };
+}
+
+/** CPU used between two moments, from the last sample at or before `from` to the first at or after `to`; undefined without such samples. */
+function cpuBetween(timeline: Array<{ at: number; ms: number }>, from: number, to: number): number | undefined {
+  const before = timeline.filter((s) => s.at <= from).pop();
+  const after = timeline.find((s) => s.at >= to);
+  return before && after ? after.ms - before.ms : undefined;
 }

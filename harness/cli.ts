@@ -29,7 +29,8 @@ withReportOptions(program
   .option('--scenario <prefix...>', 'only scenarios whose id starts with one of these')
   .option('--shard <i/n>', 'only part i of n of the scenario × target cases (the sanity scenario runs in every part); `merge` joins the parts', shard)
   .option('--durations <file>', 'with --shard: a results.json of an earlier run, to split by its durations')
-  .option('--jobs <n>', 'scenarios at once (default: CPU count)', positiveInt)
+  .option('--jobs <n>', 'scenarios at once on this host, i.e. local EMS processes (default: CPU count)', positiveInt)
+  .option('--gateways <n>', 'gateways in use at once, one scenario each (default: all)', positiveInt)
   .option('--accept-new-host-key', 'first contact with a gateway whose host key the inventory does not pin: accept the key it offers and pin it there')
   .option('--reports <dir>', 'where reports go', 'reports'), { expectations: DEFAULT_EXPECTATIONS_DIR })
   .action(async (o: RunFlags) => {

@@ -9,7 +9,7 @@ import { freePort, releasePort } from '../harness/endpoints/ports.ts';
 import { LOOPBACKS } from '../harness/lsr/probe.ts';
 import { checkPrivateHosts, needsPrivateHosts, privateHostsText, withPrivateHosts } from './private-hosts.ts';
 import {
-  DialRefused, InfrastructureError, type EmsProcess, type Target, type TargetProfile, type TargetSession,
+  DialRefused, InfrastructureError, type EmsProcess, type FileToPut, type Target, type TargetProfile, type TargetSession,
 } from '../harness/scenario/target.ts';
 
 // Drives any wsems-compatible executable on the harness host: the simulator by default, or a
@@ -63,13 +63,21 @@ class LocalSession implements TargetSession {
     private readonly bindAddress: string,
   ) {}
 
-  async putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string> {
+  putFiles(files: FileToPut[]): Promise<string[]> {
+    return Promise.all(files.map((f) => this.#put(f.name, f.content, f.secret)));
+  }
+
+  encryptAll(secrets: string[]): Promise<string[]> {
+    return Promise.all(secrets.map((s) => this.#encrypt(s)));
+  }
+
+  async #put(name: string, content: Buffer | string, secret = false): Promise<string> {
     const path = join(this.dir, name);
-    await writeFile(path, content, { mode: opts?.secret ? 0o600 : 0o644 });
+    await writeFile(path, content, { mode: secret ? 0o600 : 0o644 });
     return path;
   }
 
-  async encrypt(secret: string): Promise<string> {
+  async #encrypt(secret: string): Promise<string> {
     const result = await this.#exec(['-encrypt', secret]);
     const out = result.stdout.trim();
     if (result.exitCode !== 0 || !out) {
@@ -103,7 +111,7 @@ class LocalSession implements TargetSession {
   }
 
   async start(configJson: string): Promise<EmsProcess> {
-    const cfg = await this.putFile('config.json', configJson, { secret: true });
+    const cfg = await this.#put('config.json', configJson, true);
     const { command, args } = await this.#command(['-cfg', cfg], platformHostOf(configJson));
     const child = spawn(command, args, {
       cwd: this.dir,
@@ -113,6 +121,7 @@ class LocalSession implements TargetSession {
     });
     const ems = new LocalEms(child);
     this.#running.add(ems);
+    if (child.pid !== undefined) trackGroup(child.pid, ems);
     await ems.spawned();
     return ems;
   }
@@ -128,7 +137,7 @@ class LocalSession implements TargetSession {
     if (!this.opts.profile.capabilities.includes('conformance-names') || !needsPrivateHosts(host)) {
       return { command: this.opts.executable, args };
     }
-    const hosts = await this.putFile('hosts', await privateHostsText(this.bindAddress));
+    const hosts = await this.#put('hosts', await privateHostsText(this.bindAddress));
     await checkPrivateHosts(this.opts.id, hosts);
     return withPrivateHosts(hosts, this.opts.executable, args);
   }
@@ -136,7 +145,8 @@ class LocalSession implements TargetSession {
   /** Runs the executable to its end: its exit code and standard output. */
   #exec(args: string[]): Promise<{ exitCode: number | null; stdout: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.opts.executable, args, { env: this.#env(), stdio: ['ignore', 'pipe', 'ignore'] });
+      // Its own process group, like the EMS: a Ctrl-C in the terminal reaches the harness only.
+      const child = spawn(this.opts.executable, args, { env: this.#env(), stdio: ['ignore', 'pipe', 'ignore'], detached: true });
       let stdout = '';
       child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       child.once('error', (e) => reject(new InfrastructureError(`cannot run ${this.opts.executable}: ${e.message}`)));
@@ -187,6 +197,18 @@ class LocalEms extends EmsEvents implements EmsProcess {
 function platformHostOf(configJson: string): string | undefined {
   const host = (JSON.parse(configJson) as { ws_servers?: Array<{ host?: unknown }> }).ws_servers?.[0]?.host;
   return typeof host === 'string' ? host : undefined;
+}
+
+/**
+ * EMS process groups still running. A harness that leaves at once (a second Ctrl-C: process.exit)
+ * ends them on its way out: detached, they would outlive it.
+ */
+const runningGroups = new Set<number>();
+process.on('exit', () => runningGroups.forEach((pid) => signalGroup(pid, 'SIGKILL')));
+
+function trackGroup(pid: number, ems: LocalEms): void {
+  runningGroups.add(pid);
+  ems.onExit(() => runningGroups.delete(pid));
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

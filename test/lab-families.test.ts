@@ -1,17 +1,15 @@
 import { strict as assert } from 'node:assert';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareRun } from './prepare-run.ts';
 import type { ScenarioResult } from '../harness/scenario/run.ts';
-import { describeLab, gateway, harnessProcessesIn, processesIn, workLeftovers } from '../targets/lab/testing.ts';
+import { describeLab, gateway, harnessProcessesIn, processesIn, sha, workLeftovers } from '../targets/lab/testing.ts';
 
 // The scenario families over real SSH, all three gateways side by side (one scenario at a time
 // each): the harness starts the EMS itself on one, a SysV service owns it on another, the third is
 // reached only through a reverse tunnel. Afterwards the gateways are as they were found.
 
-const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
 await describeLab('the scenario families over SSH (virtual lab)', (lab) => {
   const proc = gateway(lab, 'process');

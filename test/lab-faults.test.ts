@@ -173,7 +173,8 @@ await describeLab('faults in the virtual lab are BROKEN with their cause', (lab)
     assert.ok((await workLeftovers(gw)).includes('journal.json'));
     const cli = await execa('npx', ['tsx', 'harness/cli.ts', 'restore', '--inventory', lab.inventory, '--target', gw.id], { reject: false });
     assert.equal(cli.exitCode, 0, cli.stderr);
-    assert.match(cli.stderr, new RegExp(`${gw.id}: journal of .* from .*\n${gw.id}: removed ${esc(gw.workDir)}/runs/`));
+    // The scenario script on the gateway may have removed its directory already (its input closed with the session).
+    assert.match(cli.stderr, new RegExp(`${gw.id}: journal of .* from \\S+(\n${gw.id}: removed ${esc(gw.workDir)}/runs/.*)?\n?$`));
     await nothingLeft(gw);
   });
 });

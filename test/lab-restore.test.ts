@@ -1,21 +1,22 @@
 import { strict as assert } from 'node:assert';
 import { execa, type ResultPromise } from 'execa';
-import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareRun } from './prepare-run.ts';
-import { describeLab, gateway, harnessProcessesIn, processesIn, waitFor, workLeftovers } from '../targets/lab/testing.ts';
+import { describeLab, gateway, harnessProcessesIn, processesIn, sha, waitFor, workLeftovers } from '../targets/lab/testing.ts';
 
 // Gateways are borrowed, not owned: the harness is SIGKILLed in the middle of scenarios that
 // have uploaded private keys to one gateway and swapped the EMS service's config.json on another.
-// The crash leaves them changed (that is what the journal on each gateway is for); the next run,
-// or `npm run restore`, puts them back exactly: the original config.json, the service running on
-// it, no key, no run directory, no journal, no EMS of the harness's own.
+// Its scenario scripts on the gateways see their input close and clean up what they can (the EMS
+// stopped, keys and directory removed, the original config.json back); the journal stays, and the
+// service stays stopped. A harder crash (the gateway-side scripts killed too: a power cut) leaves
+// keys and the scenario's config.json in place. Either way the next run, or `npm run restore`,
+// puts the gateways back exactly: the original config.json, the service running on it, no key, no
+// run directory, no journal, no process of the harness's own.
 
 const CLI = fileURLToPath(new URL('../harness/cli.ts', import.meta.url));
-const sha = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
 await describeLab('restoring gateways after the harness was killed', (lab) => {
   const proc = gateway(lab, 'process');
@@ -28,26 +29,47 @@ await describeLab('restoring gateways after the harness was killed', (lab) => {
   });
   after(() => rm(reports, { recursive: true, force: true }));
 
-  /** Starts a real harness run (one node process) and SIGKILLs it once both gateways are mid-scenario with secrets on them. */
-  async function crashMidScenario(): Promise<void> {
+  /**
+   * Starts a real harness run (one node process) and SIGKILLs it once both gateways are
+   * mid-scenario with secrets on them; `powerCut`: the harness's processes on the gateways are
+   * SIGKILLed first, so nothing there cleans up.
+   */
+  async function crashMidScenario(powerCut: boolean): Promise<void> {
     const child: ResultPromise = execa('node', ['--import', 'tsx', CLI, 'run', '--inventory', lab.inventory, '--target', proc.id, service.id, '--scenario', 'client.key', '--reports', reports], { reject: false, stdio: 'ignore' });
     const keysOnGateway = async () => (await runFiles(proc.workDir)).some((f) => /\.(key|p8|p12)$|\.enc\.pem$/.test(f)) && (await harnessProcessesIn(proc)).length > 0;
     const serviceSwapped = async () => (await sha(service.serviceConfig!)) !== original;
-    await Promise.race([
-      waitFor(async () => (await keysOnGateway()) && (await serviceSwapped())),
-      child.then((r) => { throw new Error(`the run ended before it was killed (exit ${r.exitCode})`); }),
-    ]);
+    const midScenario = async () => (await keysOnGateway()) && (await serviceSwapped());
+    const ended = child.then((r) => { throw new Error(`the run ended before it was killed (exit ${r.exitCode})`); });
+    for (;;) {
+      await Promise.race([waitFor(midScenario), ended]);
+      if (!powerCut) break;
+      // Freeze the gateway side first, then look again: a scenario that ended between the look and
+      // the freeze has already put its gateway back, and a power cut then would prove nothing.
+      const frozen = [proc, service].map(async (g) => (await harnessProcessesIn(g)).map((p) => p.pid));
+      const pids = (await Promise.all(frozen)).flat();
+      for (const pid of pids) signal(pid, 'SIGSTOP');
+      if (await midScenario()) {
+        for (const pid of pids) signal(pid, 'SIGKILL');
+        break;
+      }
+      for (const pid of pids) signal(pid, 'SIGCONT');
+    }
     child.kill('SIGKILL');
     assert.equal((await child).signal, 'SIGKILL');
   }
 
-  async function assertCrashed(): Promise<void> {
+  async function assertCrashed(powerCut: boolean): Promise<void> {
     assert.ok((await workLeftovers(proc)).includes('journal.json'), 'the killed run left its journal on the process gateway');
-    assert.ok((await runFiles(proc.workDir)).some((f) => /\.(key|p8|p12)$|\.enc\.pem$/.test(f)), 'and a key in a run directory');
     assert.ok((await workLeftovers(service)).includes('journal.json'), 'and on the service gateway');
-    assert.notEqual(await sha(service.serviceConfig!), original, "the service's config.json is still the scenario's");
-    // The EMS the harness started itself ended with its SSH session; the service's did not.
-    await waitFor(async () => (await harnessProcessesIn(proc)).length === 0);
+    if (powerCut) {
+      assert.ok((await runFiles(proc.workDir)).some((f) => /\.(key|p8|p12)$|\.enc\.pem$/.test(f)), 'a key stays in a run directory');
+      assert.notEqual(await sha(service.serviceConfig!), original, "the service's config.json is still the scenario's");
+    } else {
+      // The scripts on the gateways saw their input close: EMS stopped, keys gone, the original config.json back, the service stopped.
+      await waitFor(async () => (await harnessProcessesIn(proc)).length === 0 && (await runFiles(proc.workDir)).length === 0);
+      await waitFor(async () => (await harnessProcessesIn(service)).length === 0 && (await sha(service.serviceConfig!)) === original);
+      assert.equal((await processesIn(service)).filter((p) => p.cmd.includes(`-cfg ${service.serviceConfig}`)).length, 0, 'the service is stopped (the journal starts it again)');
+    }
   }
 
   async function assertRestored(): Promise<void> {
@@ -60,26 +82,34 @@ await describeLab('restoring gateways after the harness was killed', (lab) => {
     assert.equal(ems.length, 1, 'the service runs again, on its own config.json');
   }
 
-  it('the next run finds the journals and restores the gateways first', async function () {
+  it('after a power cut on both ends the next run finds the journals and restores the gateways first', async function () {
     this.timeout(180_000);
-    await crashMidScenario();
-    await assertCrashed();
+    await crashMidScenario(true);
+    await assertCrashed(true);
     const next = await prepareRun({ inventory: lab.inventory, only: [proc.id, service.id], scenarios: ['baseline.sanity'], reportsDir: reports });
     const doc = await next.finish();
     for (const r of doc.results) assert.equal(r.status, 'passed', `${r.target}/${r.scenario}: ${r.message}`);
     await assertRestored();
   });
 
-  it('`npm run restore` puts the gateways back by hand', async function () {
+  it('after the harness alone was killed `npm run restore` puts the gateways back by hand', async function () {
     this.timeout(180_000);
-    await crashMidScenario();
-    await assertCrashed();
+    await crashMidScenario(false);
+    await assertCrashed(false);
     const r = await execa('node', ['--import', 'tsx', CLI, 'restore', '--inventory', lab.inventory, '--target', proc.id, service.id], { reject: false });
     assert.equal(r.exitCode, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`${service.id}: restored ${service.serviceConfig!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\n${service.id}: started .* again`));
     await assertRestored();
   });
 });
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // gone already
+  }
+}
 
 /** Every file under a gateway's run directories. */
 async function runFiles(workDir: string): Promise<string[]> {

@@ -30,12 +30,13 @@ describe('rendering http_server', function () {
       } },
     }]).scenarios;
     const session = await simulator.openSession('t.case');
-    const asked: string[] = [];
+    const asked: string[][] = [];
+    const put: string[][] = [];
     const counting: TargetSession = {
       dir: session.dir, dialRoute: session.dialRoute,
-      putFile: (n, c, o) => session.putFile(n, c, o), restPort: (h) => session.restPort(h), start: (j) => session.start(j),
+      putFiles: (f) => (put.push(f.map((x) => x.name)), session.putFiles(f)), restPort: (h) => session.restPort(h), start: (j) => session.start(j),
       dial: (h, p) => session.dial(h, p), close: () => session.close(),
-      encrypt: (v) => (asked.push(v), session.encrypt(v)),
+      encryptAll: (v) => (asked.push(v), session.encryptAll(v)),
     };
     const redactor = new Redactor();
     try {
@@ -43,7 +44,9 @@ describe('rendering http_server', function () {
       const http = r.config['http_server'] as Record<string, string | number | boolean>;
       const { 'lsr-key-pass': passphrase, 'lsr-password': password } = catalogue.secrets as Record<string, string>;
       // Each asked twice: SECRET-ENCRYPT's strength check records whether two encryptions are equal.
-      assert.deepEqual(asked, [password, password, passphrase, passphrase], '-encrypt asked of the target for both');
+      // In one request (a gateway pays a round trip per request), as are the files.
+      assert.deepEqual(asked, [[password, password, passphrase, passphrase]], '-encrypt asked of the target for both, in one request');
+      assert.deepEqual(put, [['local-server-chain.pem', 'local-server.enc.pem']]);
       assert.deepEqual(r.encryptions.map((e) => e.kind), ['http_server password', 'http_server passphrase']);
       assert.notEqual(http.password, password);
       assert.notEqual(http.passphrase, passphrase);

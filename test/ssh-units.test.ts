@@ -7,8 +7,8 @@ import { loadTargets, readInventory } from '../targets/inventory.ts';
 import { fingerprint, fingerprintOfPublicKey, pinHostKey } from '../targets/ssh/host-key.ts';
 import { beginJournal, putBackFiles, readJournal, restoreFromJournal, type JournalOps } from '../targets/ssh/journal.ts';
 import type { SshConnection } from '../targets/ssh/connection.ts';
-import { systemdCommands, sysvCommands } from '../targets/ssh/linux.ts';
-import { CLEAR_RUNS, FOLLOW, listeningPorts, shCommand, shQuote } from '../targets/ssh/posix.ts';
+import { SshLinuxTarget } from '../targets/ssh/linux.ts';
+import { CLEAR_RUNS, listeningPorts, shCommand, shQuote } from '../targets/ssh/posix.ts';
 
 // The SSH drivers' parts that need no gateway: host-key fingerprints and pinning, POSIX quoting
 // and the gateway-side scripts (run here by a real sh), the inventory schema, the restore journal.
@@ -42,20 +42,6 @@ describe('SSH: POSIX commands (run by a real sh)', () => {
     assert.deepEqual(r.stdout.split('\n'), values);
   });
 
-  it('runs a command until the channel stdin closes, then ends it (FOLLOW)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'follow-'));
-    const log = join(dir, 'wsems.log');
-    await writeFile(log, '');
-    const child = execa('sh', ['-c', shCommand(FOLLOW, [log, 'tail', '-F', log])], { stdin: 'pipe', reject: false });
-    const seen = new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('line 1') && resolve()));
-    await writeFile(log, 'line 1\n');
-    await seen;
-    child.stdin!.end(); // what sshd does when the harness closes the channel or its connection drops
-    const r = await child;
-    assert.equal(r.signal, 'SIGTERM');
-    await rm(dir, { recursive: true });
-  });
-
   it('clears leftover runs: kills an EMS that is still ours, removes the directories', async () => {
     const runs = await mkdtemp(join(tmpdir(), 'runs-'));
     const dir = join(runs, 'scenario-abc');
@@ -82,33 +68,6 @@ describe('SSH: POSIX commands (run by a real sh)', () => {
       '   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 3',
     ].join('\n');
     assert.deepEqual(listeningPorts(text), [8000, 22]);
-  });
-});
-
-describe('SSH: Linux service managers', () => {
-  // systemd is not exercised by the virtual lab (no systemd on this machine): its commands are checked here.
-  it('drives a systemd unit with systemctl and follows journalctl after the last entry, until systemd says the main process exited', async () => {
-    const c = systemdCommands("wsems's.service");
-    assert.equal(c.start, "systemctl start 'wsems'\\''s.service'");
-    assert.equal(c.stop, "systemctl stop 'wsems'\\''s.service'");
-    assert.equal(c.running, "systemctl is-active --quiet 'wsems'\\''s.service'");
-    assert.equal(c.exitCode, "systemctl show -p ExecMainStatus --value 'wsems'\\''s.service'");
-    const asked: string[] = [];
-    const conn = { exec: async (cmd: string) => (asked.push(cmd), { code: 0, signal: null, stdout: 'last line\n-- cursor: s=abc;i=1\n', stderr: '' }) } as unknown as SshConnection;
-    const { command, drain } = await c.follow(conn);
-    assert.deepEqual(asked, ['journalctl -n 1 --show-cursor -q -o cat --no-pager']);
-    assert.equal(command, shCommand(FOLLOW, ["wsems's.service", 'journalctl', '-u', "wsems's.service", '-f', '-o', 'cat', '--no-pager', '--after-cursor=s=abc;i=1']));
-    assert.ok('lastLine' in drain && drain.lastLine.test("wsems's.service: Main process exited, code=exited, status=1/FAILURE"));
-  });
-
-  it('drives a SysV init script and follows its log file from its size at start', async () => {
-    const c = sysvCommands('/etc/init.d/wsems', '/var/log/wsems.log');
-    assert.equal(c.start, "'/etc/init.d/wsems' start");
-    assert.equal(c.running, "'/etc/init.d/wsems' status >/dev/null 2>&1");
-    const conn = { stat: async () => ({ size: 1000 }) } as unknown as SshConnection;
-    const { command, drain } = await c.follow(conn);
-    assert.equal(command, shCommand(FOLLOW, ['/var/log/wsems.log', 'tail', '-c', '+1001', '-F', '/var/log/wsems.log']));
-    assert.ok('from' in drain && drain.from === 1000);
   });
 });
 
@@ -247,5 +206,30 @@ describe('SSH: the restore journal', () => {
   it('refuses a damaged journal, naming it', async () => {
     const g = fakeGateway({ '/w/journal.json': '{"format":2}' }, false);
     await assert.rejects(readJournal(g.ops, paths), /\/w\/journal\.json \(restore journal on the gateway\): format: .*inspect it and restore by hand/);
+  });
+});
+
+describe('SSH: -encrypt answers kept per gateway and secret', () => {
+  it('asks only the runs not made yet, in one script; a secret asked twice gets two runs, and a later scenario the same pair', async () => {
+    const target = new SshLinuxTarget({
+      id: 'gw', inventoryFile: 'inv.yaml', profile: { flavour: 'openssl', os: 'linux', capabilities: [], errorMap: [] }, pathStyle: 'posix',
+      platform: { tunnel: 'reverse' },
+      ssh: { host: 'gw', port: 22, user: 'admin', auth: { describe: 'x' }, hostKeys: [], keepalive: { intervalMs: 1000, countMax: 3 }, connectTimeoutMs: 1000 },
+      workDir: '/var/lib/wsems-conformance', installDir: '/opt/ems', executable: '/opt/ems/bin/wsems', acceptNewHostKey: false,
+    }, { mode: 'process', env: {} });
+    // The script's frames as encryptAllScript prints them: per secret its exit code and output, then its stderr.
+    const scripts: string[][] = [];
+    let runs = 0;
+    target.runScript = async (_conn, script) => {
+      const [nonce, , , ...secrets] = script.args;
+      scripts.push(secrets);
+      const stdout = secrets.map((s) => `${nonce} 0 enc(${s})#${++runs}\n${nonce} err \n`).join('');
+      return { code: 0, signal: null, stdout, stderr: '' };
+    };
+    const conn = {} as SshConnection;
+    assert.deepEqual(await target.encryptAll(conn, ['a', 'a', 'b', 'b']), ['enc(a)#1', 'enc(a)#2', 'enc(b)#3', 'enc(b)#4']);
+    assert.deepEqual(await target.encryptAll(conn, ['b', 'b', 'a', 'a']), ['enc(b)#3', 'enc(b)#4', 'enc(a)#1', 'enc(a)#2'], 'kept: no script');
+    assert.deepEqual(await target.encryptAll(conn, ['a', 'a', 'a', 'c', 'c']), ['enc(a)#1', 'enc(a)#2', 'enc(a)#5', 'enc(c)#6', 'enc(c)#7']);
+    assert.deepEqual(scripts, [['a', 'a', 'b', 'b'], ['a', 'c', 'c']]);
   });
 });

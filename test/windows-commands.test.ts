@@ -3,8 +3,9 @@ import { formatPath } from '../harness/ems/render.ts';
 import { GatewayTarget, type GatewayConfig } from '../targets/ssh/gateway.ts';
 import { cmdLine, CMD_LINE_LIMIT, encodeCommand, nativeArg, psCommand, psQuote, windowsForward, windowsNative, windowsSftp } from '../targets/ssh/powershell.ts';
 import {
-  clearRunsScript, encryptScript, followScript, lockScript, serviceScripts, SshWindowsTarget, startTaskScript, taskScripts, TASK_PREFIX,
+  BOOTSTRAP_SCRIPT, clearRunsScript, ENCRYPT_ALL_SCRIPT, lockScript, psFrame, SERVICE_SCENARIO_SCRIPT, serviceScripts, SshWindowsTarget, TASK_PREFIX, TASK_SCENARIO_SCRIPT,
 } from '../targets/ssh/windows.ts';
+import type { Journal } from '../targets/ssh/journal.ts';
 
 // The Windows driver, checked against documented behaviour (there is no Windows machine here):
 // how -EncodedCommand is encoded, how PowerShell and cmd.exe quote, how Win32-OpenSSH's SFTP and
@@ -57,32 +58,56 @@ describe('Windows driver: PowerShell commands', () => {
     assert.equal(s.start, "Start-Service -Name 'ThingWorx WS EMS'");
     assert.equal(s.stop, "Stop-Service -Name 'ThingWorx WS EMS' -Force");
     assert.match(s.running, /^if \(\(Get-Service -Name 'ThingWorx WS EMS'\)\.Status -ne 'Running'\) \{ exit 1 \}$/);
-    for (const script of [...Object.values(s), clearRunsScript('C:\\w\\runs'), ...Object.values(taskScripts('t', 'C:\\w\\runs\\x'))]) {
+    for (const script of [...Object.values(s), clearRunsScript('C:\\w\\runs'), SERVICE_SCENARIO_SCRIPT, TASK_SCENARIO_SCRIPT, ENCRYPT_ALL_SCRIPT, BOOTSTRAP_SCRIPT]) {
       assert.doesNotMatch(script, /(^|[\s;&|(])sc(\s|$)/m, 'sc is the Set-Content alias in PowerShell: only sc.exe names the service tool');
     }
   });
 
-  it('registers the EMS as a scheduled task (processes of an SSH session die with it) and cleans up by prefix', () => {
-    const script = startTaskScript(`${TASK_PREFIX}s1`, 'C:/EMS/wsems.exe', 'C:/w/runs/s1/config.json', 'C:/w/runs/s1', 'C:/w/runs/s1/ems.log');
-    assert.match(script, /New-ScheduledTaskAction -Execute 'cmd\.exe' -Argument '\/d \/s \/c ""C:\\EMS\\wsems\.exe" "-cfg" "C:\\w\\runs\\s1\\config\.json" > "C:\\w\\runs\\s1\\ems\.log" 2>&1"'/);
-    assert.match(script, /-LogonType S4U/);
-    assert.match(script, /Register-ScheduledTask -TaskName 'wsems-conformance-s1' .* -Force\nStart-ScheduledTask -TaskName 'wsems-conformance-s1'$/);
+  it('holds the gateway lock with an exclusive open that ends with the session, after making the work directories private', () => {
+    const script = lockScript('C:/ProgramData/wsems-conformance', 'C:/ProgramData/wsems-conformance/runs', 'C:/ProgramData/wsems-conformance/lock');
+    assert.match(script, /New-Item -ItemType Directory -Force -Path 'C:\\ProgramData\\wsems-conformance\\runs'/);
+    assert.match(script, /icacls\.exe 'C:\\ProgramData\\wsems-conformance' \/inheritance:r/);
+    assert.match(script, /\[System\.IO\.File\]::Open\('C:\\ProgramData\\wsems-conformance\\lock', 'OpenOrCreate', 'ReadWrite', 'None'\)/);
+  });
+});
+
+describe('Windows driver: a scenario in one channel (as on Linux; unverified on Windows)', () => {
+  it('the channel opened ahead reads one base64 line from the raw stdin stream and runs it, leaving the rest for the script', () => {
+    const command = psCommand(BOOTSTRAP_SCRIPT);
+    assert.ok(command.length <= CMD_LINE_LIMIT);
+    const script = decode(command);
+    assert.match(script, /\$in = \[Console\]::OpenStandardInput\(\)/, 'a raw stream: a buffering reader would swallow the files after the line');
+    assert.match(script, /\$in\.ReadByte\(\)/);
+    assert.match(script, /\[ScriptBlock\]::Create\(\[System\.Text\.Encoding\]::UTF8\.GetString\(\[Convert\]::FromBase64String/);
+    // The frame: one line, base64 of UTF-8, $argv set from verbatim literals (no length limit: it is input, not a command line).
+    const frame = psFrame('Write-Output $argv[1]', ['n', "it's $x", 'C:\\dir']).toString();
+    assert.match(frame, /^[A-Za-z0-9+/=]+\n$/);
+    assert.equal(Buffer.from(frame.trim(), 'base64').toString('utf8'), "$argv = @('n', 'it''s $x', 'C:\\dir')\nWrite-Output $argv[1]");
+  });
+
+  it('service mode: files from the raw stream, config.json swapped and put back, the log followed from its size with shared access, the service state watched on the gateway', () => {
+    const s = SERVICE_SCENARIO_SCRIPT;
+    assert.match(s, /\$in\.Read\(\$buf, \$got, \$n - \$got\)/, 'each file exactly its byte count');
+    assert.match(s, /cut short \(\$got of \$n bytes\)/);
+    assert.match(s, /icacls\.exe \$dir \/inheritance:r/, 'the session directory for the login user and SYSTEM only');
+    assert.match(s, /Stop-Service -Name \$service -Force[\s\S]*Move-Item -LiteralPath "\$config\.wsems-new" -Destination \$config -Force[\s\S]*Start-Service -Name \$service/);
+    assert.match(s, /\[System\.IO\.File\]::Open\(\$log, 'Open', 'Read', 'ReadWrite, Delete'\); \$null = \$fs\.Seek\(\$offset, 'Begin'\)/);
+    assert.match(s, /Tell "exit \$code - \$grown"/, 'an exit says how far the log grew: the harness reads up to there');
+    assert.match(s, /\$in\.ReadAsync\(\$ctl, 0, 64\)/, 'EOF is seen while the log is followed');
+    assert.doesNotMatch(s, /function Rest|'rest'/, 'the REST check dials through the connection, not through this script');
+    assert.match(s, /PutBack\nRemove-Item -LiteralPath \$dir -Recurse -Force\nPorts$/);
+  });
+
+  it('scheduled-task mode: the task runs cmd.exe on the session config.json, is stopped and unregistered at EOF, its EMS ended by its command line', () => {
+    assert.match(TASK_SCENARIO_SCRIPT, /New-ScheduledTaskAction -Execute 'cmd\.exe' -Argument \$line -WorkingDirectory \$dir/);
+    assert.match(TASK_SCENARIO_SCRIPT, /-LogonType S4U/);
+    assert.match(TASK_SCENARIO_SCRIPT, /Stop-ScheduledTask -TaskName \$task[\s\S]*\$_\.CommandLine\.Contains\(\$dir\)[\s\S]*Unregister-ScheduledTask -TaskName \$task -Confirm:\$false/);
     assert.match(clearRunsScript('C:/w/runs'), /Get-ScheduledTask -TaskName 'wsems-conformance-\*'/);
   });
 
-  it('reads logs from a byte offset with shared access (the EMS keeps writing); lines are split CRLF-safe by the harness', () => {
-    const script = followScript('C:/EMS/logs/wsems.log', 1234);
-    assert.match(script, /\[System\.IO\.File\]::Open\(\$path, 'Open', 'Read', 'ReadWrite, Delete'\)/);
-    assert.match(script, /\$fs\.Seek\(1234, 'Begin'\)/);
-    assert.match(script, /\$path = 'C:\\EMS\\logs\\wsems\.log'/);
-  });
-
-  it('holds the gateway lock with an exclusive open that ends with the session', () => {
-    assert.match(lockScript('C:/ProgramData/wsems-conformance/lock'), /\[System\.IO\.File\]::Open\('C:\\ProgramData\\wsems-conformance\\lock', 'OpenOrCreate', 'ReadWrite', 'None'\)/);
-  });
-
-  it('asks the target EMS to encrypt, from its install directory, with the secret as one verbatim argument', () => {
-    assert.equal(encryptScript('C:/EMS', 'C:/EMS/wsems.exe', "s3cr'et"), "Set-Location -LiteralPath 'C:\\EMS'\n& 'C:\\EMS\\wsems.exe' -encrypt 's3cr''et'\nexit $LASTEXITCODE");
+  it('asks -encrypt for every secret in one script, each secret one verbatim argument', () => {
+    assert.match(ENCRYPT_ALL_SCRIPT, /Set-Location -LiteralPath \$argv\[1\]/);
+    assert.match(ENCRYPT_ALL_SCRIPT, /foreach \(\$s in \$argv\[3\.\.\(\$argv\.Count - 1\)\]\) \{[\s\S]*& \$exe -encrypt \$s 2>\$err/);
   });
 });
 
@@ -122,15 +147,30 @@ describe('Windows driver: every command it sends', () => {
 
   it('is a PowerShell -EncodedCommand for every builder, with Windows paths inside', () => {
     const commands = [
-      t.lockCommand!.call(target, target.join(config.workDir, 'lock')),
+      t.lockCommand!.call(target, config.workDir, target.join(config.workDir, 'runs'), target.join(config.workDir, 'lock')),
       t.probeCommand!.call(target, 'platform.conformance.test', 4433),
-      t.encryptCommand!.call(target, 'secret-value'),
-      t.removeTreeCommand!.call(target, target.join(config.workDir, 'runs', 'x')),
+      t.bootstrapCommand!.call(target),
       t.clearRunsCommand!.call(target, target.join(config.workDir, 'runs')),
       t.executableCheckCommand!.call(target),
     ];
     for (const c of commands) assert.doesNotMatch(decode(c), /C:\/|\/C:/, 'scripts use native C:\\ paths');
-    assert.match(decode(commands[2]!), /& 'C:\\Program Files\\ThingWorx\\EMS\\wsems\.exe' -encrypt 'secret-value'/);
+  });
+
+  it('builds the scenario and -encrypt scripts with native paths and refuses what PowerShell or cmd.exe would change', () => {
+    const enc = (t.encryptAllScript as unknown as (n: string, s: string[]) => { script: string; args: string[] }).call(target, 'n', ['secret-value']);
+    assert.deepEqual(enc.args, ['n', 'C:\\Program Files\\ThingWorx\\EMS', 'C:\\Program Files\\ThingWorx\\EMS\\wsems.exe', 'secret-value']);
+    assert.throws(() => (t.encryptAllScript as unknown as (n: string, s: string[]) => unknown).call(target, 'n', ['has"quote']), /win: the secret to encrypt contains a double quote/);
+    const launcher = (t.makeLauncher as unknown as (c: unknown) => { scenario(p: unknown): { script: string; args: string[]; drain: unknown } }).call(target, {});
+    const journal: Journal = { format: 1, target: 'win', by: { host: 'h', pid: 1 }, createdAt: '', files: [], service: null };
+    const dir = target.join(config.workDir, 'runs', 's1-abc');
+    const plan = { nonce: 'n', dir, restPort: 23456, journal, files: [{ name: 'chain-root.pem', content: Buffer.from('abc'), secret: false }, { name: 'config.json', content: Buffer.from('{}'), secret: true }] };
+    const run = launcher.scenario(plan);
+    assert.equal(run.script, TASK_SCENARIO_SCRIPT);
+    assert.deepEqual(run.args, ['n', dir, '23456', `${TASK_PREFIX}s1-abc`,
+      '/d /s /c ""C:\\Program Files\\ThingWorx\\EMS\\wsems.exe" "-cfg" "C:\\ProgramData\\wsems-conformance\\runs\\s1-abc\\config.json" > "C:\\ProgramData\\wsems-conformance\\runs\\s1-abc\\ems.log" 2>&1"',
+      'chain-root.pem', '3', '1', 'config.json', '2', '0']);
+    assert.equal(run.drain, 'grown');
+    assert.equal((run as unknown as { output: string }).output, 'task log');
   });
 
   it('joins paths natively and hands SFTP the /C:/ form', () => {

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { runInterrupt } from '../interrupt.ts';
 import { runConformanceSuite } from '../mocha/run-mocha.ts';
 import { allureReportName, type AllureGenerator } from '../report/allure-generate.ts';
 import { loadExpectations } from '../report/divergences.ts';
@@ -13,6 +14,7 @@ import { catching, readBaseline, report } from './report-step.ts';
 
 // `conformance run`: every input checked first (a typo is an error naming what exists, exit 2,
 // never a run of something else), then the conformance suite through mocha, then the report step.
+// Ctrl-C (harness/interrupt.ts) stops the run, puts the gateways back and still writes the reports: exit 2.
 
 export interface RunFlags extends ReportFlags {
   inventory: string;
@@ -21,6 +23,7 @@ export interface RunFlags extends ReportFlags {
   shard?: Shard;
   durations?: string;
   jobs?: number;
+  gateways?: number;
   acceptNewHostKey?: boolean;
   reports: string;
 }
@@ -36,6 +39,8 @@ export interface RunDeps {
 
 /** `allure`: the report generator, started by the caller as early as it could (it loads Allure meanwhile). */
 export async function runCommand(o: RunFlags, deps: RunDeps, allure: AllureGenerator): Promise<void> {
+  // Ctrl-C from here on: the run stops and puts the gateways back; twice: leave at once.
+  runInterrupt.install((line) => console.error(line));
   const reports = resolve(o.reports);
   const planned = await catching(async () => {
     const targets = await deps.targetIds(resolve(o.inventory), o.target);
@@ -59,6 +64,9 @@ export async function runCommand(o: RunFlags, deps: RunDeps, allure: AllureGener
     ...(o.shard ? { CONFORMANCE_SHARD: `${o.shard.index}/${o.shard.count}` } : {}),
     ...(o.durations ? { CONFORMANCE_DURATIONS: resolve(o.durations) } : {}),
     ...(o.jobs ? { CONFORMANCE_JOBS: String(o.jobs) } : {}),
+    ...(o.gateways ? { CONFORMANCE_GATEWAYS: String(o.gateways) } : {}),
+    // Per-target progress on stderr: a live block on a terminal (then no spec reporter), plain lines in a log.
+    CONFORMANCE_PROGRESS: process.stderr.isTTY ? 'tty' : 'plain',
     ...(o.acceptNewHostKey ? { CONFORMANCE_ACCEPT_NEW_HOST_KEY: '1' } : {}),
   });
   const allureResults = join(reports, 'allure-results');
@@ -72,7 +80,11 @@ export async function runCommand(o: RunFlags, deps: RunDeps, allure: AllureGener
   });
   if (!redactor) return;
   const writer = { redact: (text: string) => redactor.text(text), published: (file: string) => allure.add(file) };
-  if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer }))) === undefined) return;
+  if ((await catching(() => runConformanceSuite({ allureResultsDir: allureResults, writer, spec: !process.stderr.isTTY }))) === undefined) return;
   const doc = await catching(() => readResultsFile(join(reports, 'results.json')));
   if (doc) process.exitCode = await report(doc, reports, planned.expectations, o, { allure, redactor, ...(planned.baseline ? { baseline: planned.baseline } : {}) });
+  if (runInterrupt.received) {
+    console.error(`conformance: interrupted (${runInterrupt.received}): the scenarios it kept from running are reported broken, not run; exit 2`);
+    process.exitCode = 2;
+  }
 }

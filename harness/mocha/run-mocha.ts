@@ -8,11 +8,12 @@ import { ResultsWriter, type ResultsWriterHooks } from '../report/allure-writer.
 
 const SPEC = fileURLToPath(new URL('./conformance.spec.ts', import.meta.url));
 
-export async function runConformanceSuite(opts: { allureResultsDir: string; writer?: ResultsWriterHooks }): Promise<number> {
+/** `spec: false`: no spec reporter on the console (a live progress block has the terminal). */
+export async function runConformanceSuite(opts: { allureResultsDir: string; writer?: ResultsWriterHooks; spec?: boolean }): Promise<number> {
   const mocha = new Mocha({
     // The class, not its name: mocha would require() it by name, another copy than this process's.
     reporter: AllureMochaReporter as unknown as Mocha.ReporterConstructor,
-    reporterOptions: { resultsDir: opts.allureResultsDir, extraReporters: 'spec', writer: new ResultsWriter(opts.allureResultsDir, opts.writer) },
+    reporterOptions: { resultsDir: opts.allureResultsDir, ...(opts.spec === false ? {} : { extraReporters: 'spec' }), writer: new ResultsWriter(opts.allureResultsDir, opts.writer) },
     timeout: 0,
   });
   // The spec is imported here, not by mocha.loadFilesAsync: mocha require()s a .ts file first and,

@@ -58,7 +58,8 @@ export class AllureGenerator {
   #begun: AllureReportOptions | undefined;
 
   constructor() {
-    this.#child = spawn(process.execPath, [WORKER], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in the terminal reaches the harness only, which still makes the report (it ends with our stdin).
+    this.#child = spawn(process.execPath, [WORKER], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.#child.stdin!.on('error', () => undefined); // a worker that died early: its exit says why
     // Loading Allure is background work until the results are complete: it yields the CPU to the
     // scenarios (on a busy machine it waits for idle moments, of which a run has plenty).

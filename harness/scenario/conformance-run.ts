@@ -12,12 +12,15 @@ import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
 import { membersOf, type Family, type Scenario } from './model.ts';
 import { runScenario, type ScenarioResult } from './run.ts';
+import { Scheduler, type Limiter } from './scheduler.ts';
 import { checkPrefixes, selected } from './selection.ts';
 import { caseKey, shardCases, type Shard } from './shard.ts';
 
 // A whole run: every family × every target, the sanity gate first on each target, at most
-// `jobs` scenarios at once. Results come back per scenario as promises (for the mocha adapter)
-// and all together, in catalogue order whatever the completion order, in results.json.
+// `jobs` local scenarios at once and every gateway side by side (scheduler.ts). Results come back
+// per scenario as promises (for the mocha adapter) and all together, in catalogue order whatever
+// the completion order, in results.json. An interrupt (`signal`) stops scheduling: running
+// scenarios end, the rest are not run, the targets are put back, results.json is written.
 
 export interface RunOptions {
   /** The drivers, built by the composition root (harness/cli.ts, harness/mocha/) from the inventory. */
@@ -32,9 +35,18 @@ export interface RunOptions {
   shard?: Shard;
   durations?: ReadonlyMap<string, number>;
   jobs?: number;
+  /** Gateways in use at once (default: all); --jobs does not bound them. */
+  gateways?: number;
   reportsDir: string;
+  /** Aborted: no scenario starts any more; those running end (run.ts bounds how long they may take). */
+  signal?: AbortSignal;
+  /** A case begins on its target (progress). */
+  onStart?: (c: PlannedCase) => void;
   onResult?: (r: ScenarioResult, done: number, total: number) => void;
 }
+
+/** The result of a case an interrupt kept from running. */
+export const INTERRUPTED = 'not run: the run was interrupted (SIGINT/SIGTERM) before this scenario started';
 
 export interface PlannedCase {
   family: Family;
@@ -48,6 +60,8 @@ export class ConformanceRun {
   readonly #redactor = new Redactor();
   readonly #startedAt = new Date();
   #catalogue?: Promise<Catalogue>;
+  /** Each target put back once its cases are done (a gateway: restored, its --gateways place passed on); why not, if it could not be. */
+  readonly #closed: Array<Promise<Error | undefined>> = [];
   #done = 0;
 
   private constructor(
@@ -79,26 +93,27 @@ export class ConformanceRun {
       this.#redactor.add(...Object.values(c.secrets));
       return c;
     });
-    // Targets run side by side; each at most its own concurrency (a gateway: one scenario), all at most --jobs.
-    const global = limiter(this.opts.jobs);
+    const scheduler = new Scheduler({ jobs: this.opts.jobs, ...(this.opts.gateways ? { gateways: this.opts.gateways } : {}) });
     for (const target of this.targets) {
       this.#redactor.add(...(target.secrets ?? []));
-      const own = limiter(Math.min(target.concurrency ?? this.opts.jobs, this.opts.jobs));
-      // A scenario gives its --jobs place back once decided: stopping its EMS and cleaning up is
-      // mostly waiting, and the next scenario can use the CPU meanwhile. The target's own place
-      // (a gateway's one) is held to the end, its restore included.
-      const slot: Limiter = (fn) => own(() => global(fn));
+      const lane = scheduler.lane(target);
       // A target that cannot be reached or prepared: all its scenarios are BROKEN with the cause.
-      const unusable = (target.connect?.() ?? Promise.resolve()).then(() => undefined, (e: Error) => `target ${target.id} unusable: ${e.message}`);
+      // One whose turn (--gateways) comes after an interrupt is not even connected.
+      const unusable = lane.opened.then(async () => {
+        if (this.opts.signal?.aborted) return INTERRUPTED;
+        await target.connect?.();
+        return undefined;
+      }).catch((e: Error) => `target ${target.id} unusable: ${e.message}`);
       const sanityCase = this.cases.find((c) => c.target === target && c.scenario.id === SANITY_ID)!;
-      const gate = this.#schedule(sanityCase, slot, unusable);
+      const gate = this.#schedule(sanityCase, lane.scenario, unusable);
       const gateReason = Promise.all([unusable, gate]).then(([down, r]) =>
         // The gate asks whether the EMS connected; a secret it logged on the way fails the scenario, not the gate.
         down ?? ((r.checks?.expectationStatus ?? r.status) === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
       const rest = this.cases.filter((c) => c.target === target && c !== sanityCase);
       // A defective EMS (mutation testing) said so at the gate: the cases it blocks carry the name too.
       const defect = gate.then((r) => r.injectedDefect);
-      for (const c of [...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))]) this.#schedule(c, slot, gateReason, defect);
+      const all = [gate, ...[...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))].map((c) => this.#schedule(c, lane.scenario, gateReason, defect))];
+      this.#closed.push(Promise.all(all).then(() => target.close()).then(() => undefined, (e: Error) => e).finally(() => lane.done()));
     }
   }
 
@@ -113,9 +128,9 @@ export class ConformanceRun {
   async finish(): Promise<ResultsFile> {
     this.start();
     const results = await Promise.all(this.cases.map((c) => this.result(c.family.name, c.scenario.id, c.target.id)));
-    const closed = await Promise.allSettled([...this.targets.map((t) => t.close()), closeSharedEndpoints()]);
+    const [closed, shared] = await Promise.all([Promise.all(this.#closed), closeSharedEndpoints().then(() => undefined, (e: Error) => e)]);
     // A target that could not be put back says so (its restore journal stays for `npm run restore`).
-    for (const c of closed) if (c.status === 'rejected') console.error(`conformance: ${this.#redactor.text((c.reason as Error).message)}`);
+    for (const e of [...closed, shared]) if (e) console.error(`conformance: ${this.#redactor.text(e.message)}`);
     const finishedAt = new Date();
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
     const doc: ResultsFile = {
@@ -146,7 +161,12 @@ export class ConformanceRun {
       const injected = await defect;
       if (blocked) return { ...notRun(c, blocked), ...(injected ? { injectedDefect: injected } : {}) };
       const catalogue = await this.#catalogue!;
-      return slot((decided) => runScenario(c.family.name, s, c.target, { catalogue, redactor: this.#redactor, decided }));
+      const signal = this.opts.signal;
+      return slot((decided) => {
+        if (signal?.aborted) return Promise.resolve(notRun(c, INTERRUPTED));
+        this.opts.onStart?.(c);
+        return runScenario(c.family.name, s, c.target, { catalogue, redactor: this.#redactor, decided, ...(signal ? { signal } : {}) });
+      });
     }).catch((e: Error) => notRun(c, `harness error: ${e.message}`)).then((r) => {
       this.opts.onResult?.(r, ++this.#done, this.cases.length);
       return r;
@@ -200,35 +220,4 @@ function startsSlow(c: PlannedCase): boolean {
 
 function key(family: string, scenario: string, target: string): string {
   return `${family}\u0000${scenario}\u0000${target}`;
-}
-
-/** A task holds its place until it ends, or until it calls release() (then the next one starts). */
-type Limiter = <T>(fn: (release: () => void) => Promise<T>) => Promise<T>;
-
-/** At most n tasks at once, started in the order they asked. */
-function limiter(n: number): Limiter {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  const next = () => {
-    if (active >= n) return;
-    const run = queue.shift();
-    if (run) {
-      active++;
-      run();
-    }
-  };
-  return (fn) =>
-    new Promise((resolve, reject) => {
-      queue.push(() => {
-        let held = true;
-        const release = () => {
-          if (!held) return;
-          held = false;
-          active--;
-          next();
-        };
-        fn(release).then(resolve, reject).finally(release);
-      });
-      next();
-    });
 }

@@ -75,6 +75,8 @@ export interface RunContext {
   redactor: Redactor;
   /** Called once the verdict is taken, before the EMS is stopped and the scenario cleaned up. */
   decided?: () => void;
+  /** The run was interrupted: a scenario without a verdict INTERRUPT_GRACE_MS later (verdict-watch.ts) is stopped, broken. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -104,7 +106,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   let ems: EmsProcess | undefined;
   let rendered: Rendered | undefined;
   const ev: Evidence = { observations: [], lines: [] };
-  let outcome: { decision: Decision; decidedAt: number; endedBy: 'evidence' | 'timeout' };
+  let outcome: { decision: Decision; decidedAt: number; endedBy: ScenarioResult['endedBy'] };
   let restConnected: boolean | undefined;
   let localServer: LocalServerEvidence | undefined;
   try {
@@ -117,7 +119,7 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     rendered = await renderConfig({ scenario: s, target, session, catalogue: ctx.catalogue, endpointPort: endpoint.port, appKey, redactor: ctx.redactor });
     ev.route = routeOf(rendered.config, endpoint.port, target);
     ems = await session.start(rendered.json);
-    outcome = await awaitVerdict({ platform: endpoint, ems }, ev, target.profile.errorMap, s.hangMs);
+    outcome = await awaitVerdict({ platform: endpoint, ems, ...(ctx.signal ? { interrupt: ctx.signal } : {}) }, ev, target.profile.errorMap, s.hangMs);
     if (outcome.decision.verdict === 'CONNECTED') {
       const { rest } = rendered;
       const open = session;

@@ -90,14 +90,32 @@ export interface EmsProcess {
   stop(): Promise<void>;
 }
 
-/** One scenario's stay on a target: its own directory, removed (keys first) by `close`. */
+/** A file for a session directory; `secret` ones (keys) are readable by the owner only. */
+export interface FileToPut {
+  name: string;
+  content: Buffer | string;
+  secret?: boolean;
+}
+
+/**
+ * One scenario's stay on a target: its own directory, removed (keys first) by `close`. The
+ * render step asks for all of a scenario's files and all of its secrets at once: a gateway over
+ * a WAN link pays a round trip per request waited for.
+ */
 export interface TargetSession {
   /** The session directory, native form on the target. */
   dir: string;
-  /** Copies a file into the session directory; returns its native path on the target (`/…` or `C:/…`). */
-  putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string>;
-  /** The target EMS's own `-encrypt` output for a secret (opaque to the harness). */
-  encrypt(secret: string): Promise<string>;
+  /**
+   * Copies files into the session directory, in one go; returns their native paths on the
+   * target (`/…` or `C:/…`), in order. A driver may send them along with `start` (a gateway does).
+   */
+  putFiles(files: FileToPut[]): Promise<string[]>;
+  /**
+   * The target EMS's own `-encrypt` output for each secret (opaque to the harness), in order; one
+   * request for all. Each entry is its own `-encrypt` run: a secret listed twice gets two runs' outputs
+   * (the strength check compares them), never one output twice.
+   */
+  encryptAll(secrets: string[]): Promise<string[]>;
   /** A TCP port on the target for the EMS's local REST server, free on `host` (the http_server.host rendered). */
   restPort(host?: string): Promise<number>;
   /** Writes config.json into the session directory and starts the EMS with `-cfg` on it. */
@@ -133,6 +151,11 @@ export interface Target {
   platformRoute?: string;
   /** Scenarios at once on this target (a gateway runs one EMS: 1); unset = up to --jobs. */
   concurrency?: number;
+  /**
+   * The EMS runs elsewhere (a gateway): its scenarios cost this host little CPU, so `--jobs` (the
+   * EMS processes on this host) does not bound them; `--gateways` bounds how many such targets run at once.
+   */
+  remote?: boolean;
   /** Values the driver holds that no report may show (SSH passwords, key passphrases). */
   secrets?: string[];
   /**

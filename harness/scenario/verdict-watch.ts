@@ -15,6 +15,9 @@ import { decide, type Decision, type Evidence } from './verdict.ts';
  */
 export const PLATFORM_GRACE_MS = 500;
 
+/** How long a running scenario may still take to its verdict once the run is interrupted (Ctrl-C): the whole interrupt stays within ~10 s. */
+export const INTERRUPT_GRACE_MS = 5000;
+
 export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
@@ -31,12 +34,14 @@ export const REAL_CLOCK: Clock = {
 export interface EvidenceSources {
   platform: { onObservation(listener: (o: Observation) => void): () => void };
   ems: { onLine(listener: (l: EmsLine) => void): void; onExit(listener: (e: EmsExit) => void): void };
+  /** The run's interrupt (harness/interrupt.ts): once aborted, no verdict within INTERRUPT_GRACE_MS is BROKEN, not run. */
+  interrupt?: AbortSignal;
 }
 
 export interface Outcome {
   decision: Decision;
   decidedAt: number;
-  endedBy: 'evidence' | 'timeout';
+  endedBy: 'evidence' | 'timeout' | 'not-run';
 }
 
 /** `ev.observations` is the platform's own list (it pushes before telling); lines and the exit are recorded here. */
@@ -49,8 +54,13 @@ export function awaitVerdict(sources: EvidenceSources, ev: Evidence, errorMap: r
       done = true;
       timers.forEach((t) => clock.clearTimeout(t));
       unsubscribe();
+      sources.interrupt?.removeEventListener('abort', interrupted);
       resolve({ decision, decidedAt: clock.now(), endedBy });
     };
+    const interrupted = () =>
+      timers.push(clock.setTimeout(() => finish({ verdict: 'BROKEN', because: `interrupted (SIGINT/SIGTERM): no verdict within ${INTERRUPT_GRACE_MS} ms of it` }, 'not-run'), INTERRUPT_GRACE_MS));
+    if (sources.interrupt?.aborted) interrupted();
+    else sources.interrupt?.addEventListener('abort', interrupted, { once: true });
     const check = (final = false) => {
       const d = decide(ev, errorMap, final);
       if (d) finish(d, 'evidence');

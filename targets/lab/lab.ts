@@ -178,10 +178,12 @@ async function gatewayPasswd(g: Omit<LabGateway, 'hostKey'>, etc: string): Promi
   await writeFile(join(etc, 'passwd'), passwd, { mode: 0o644 });
 }
 
-/** Stops the gateway's sshd listener (its pid file names it); sessions already open live on. */
+/** Stops the gateway's sshd listener (its pid file names it) and waits until it is gone; sessions already open live on. */
 export async function stopSshd(g: LabGateway): Promise<void> {
   const pid = Number((await readFile(g.sshdPidFile, 'utf8')).trim());
   signal(pid, 'SIGTERM');
+  // Until it has exited it still accepts connections (and each gets a session of its own).
+  for (let i = 0; i < READY_TRIES && (await access(`/proc/${pid}`).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function waitForSsh(host: string, port: number, id: string): Promise<void> {
@@ -197,7 +199,7 @@ async function waitForSsh(host: string, port: number, id: string): Promise<void>
   throw new Error(`${id}: sshd did not answer on ${host}:${port}`);
 }
 
-async function up(count: number): Promise<Lab> {
+async function up(count: number, roles: readonly Role[] = ROLES): Promise<Lab> {
   requireRoot();
   await ensureSshd();
   await down(); // a lab left from before (even half made) goes first
@@ -207,7 +209,7 @@ async function up(count: number): Promise<Lab> {
   await sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'wsems-lab-client', '-f', LAB_CLIENT_KEY]);
   const clientPub = await readFile(`${LAB_CLIENT_KEY}.pub`, 'utf8');
   const gateways: LabGateway[] = [];
-  for (let n = 1; n <= count; n++) gateways.push(await upGateway(n, ROLES[(n - 1) % ROLES.length]!, clientPub));
+  for (let n = 1; n <= count; n++) gateways.push(await upGateway(n, roles[(n - 1) % roles.length]!, clientPub));
   const lab: Lab = { createdAt: new Date().toISOString(), clientKey: LAB_CLIENT_KEY, inventory: '', gateways };
   lab.inventory = await writeLabInventory(lab);
   await writeFile(LAB_JSON, JSON.stringify(lab, null, 2) + '\n'); // last: the lab is up only when complete
@@ -245,8 +247,15 @@ program
     if (!Number.isInteger(n) || n < 1 || n > 50) throw new InvalidArgumentError('must be a whole number from 1 to 50');
     return n;
   }, 3)
-  .action(async (o: { gateways: number }) => {
-    const lab = await up(o.gateways);
+  // Identical gateways (e.g. --roles process) measure N gateways against one of the same kind (npm run bench -- --lab).
+  .option('--roles <list>', `the roles to cycle through, comma-separated (default ${ROLES.join(',')}; the lab tests need one of each)`, (v) => {
+    const roles = v.split(',').map((r) => r.trim());
+    const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+    if (!roles.length || bad.length) throw new InvalidArgumentError(`unknown role ${bad.join(', ')}: one or more of ${ROLES.join(', ')}`);
+    return roles as Role[];
+  })
+  .action(async (o: { gateways: number; roles?: Role[] }) => {
+    const lab = await up(o.gateways, o.roles);
     for (const g of lab.gateways) console.log(`${g.id}  ${g.role.padEnd(8)} root@${g.address}:${g.sshPort}  ${g.hostKey}  (netns ${g.netns})`);
     console.log(`inventory: ${lab.inventory}`);
   });

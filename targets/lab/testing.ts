@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { LAB_UP_COMMAND, readLab, type Lab, type LabGateway } from './layout.ts';
 
@@ -57,9 +58,12 @@ export async function processesIn(g: LabGateway): Promise<Proc[]> {
   return procs;
 }
 
-/** EMS processes (and their watchers) the harness started in the gateway's run directories. */
+/**
+ * Processes of the harness's on the gateway: EMS processes it started in its run directories, its
+ * lock holder, and every shell it runs (`sh -c … wsems-harness`: scenario scripts, channels opened ahead).
+ */
 export async function harnessProcessesIn(g: LabGateway): Promise<Proc[]> {
-  return (await processesIn(g)).filter((p) => p.cmd.includes(`${g.workDir}/`));
+  return (await processesIn(g)).filter((p) => p.cmd.includes(`${g.workDir}/`) || p.cmd.includes(' wsems-harness'));
 }
 
 /** The sshd processes serving connections (children of the listener). */
@@ -82,4 +86,19 @@ export async function workLeftovers(g: LabGateway): Promise<string[]> {
   const top = (await readdir(g.workDir).catch(() => [] as string[])).filter((f) => f !== 'lock' && f !== 'runs');
   const runs = (await readdir(`${g.workDir}/runs`).catch(() => [] as string[])).map((r) => `runs/${r}`);
   return [...top, ...runs];
+}
+
+/** What keeps a gateway from being as the harness found it: its journal or run directories, processes of its own. */
+export async function notAsFound(g: LabGateway): Promise<string[]> {
+  return [...(await workLeftovers(g)).map((f) => `${g.id}: ${f} left in ${g.workDir}`), ...(await harnessProcessesIn(g)).map((p) => `${g.id}: still running: ${p.cmd}`)];
+}
+
+/** The EMS processes a service gateway's init script runs on its own config.json. */
+export async function serviceEms(g: LabGateway): Promise<Proc[]> {
+  return (await processesIn(g)).filter((p) => p.cmd.includes(`-cfg ${g.serviceConfig}`));
+}
+
+/** A file's SHA-256: is a gateway's file byte for byte what it was? */
+export async function sha(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
 }

@@ -56,6 +56,7 @@ export class SshConnection {
   #lost?: string;
   #closing = false;
   #sftp?: Promise<SFTPWrapper>;
+  #spares?: { command: string; count: number; ready: Array<Promise<Spawned>> };
   readonly #inbound = new Map<number, { host: string; port: number }>();
 
   private constructor(
@@ -113,6 +114,8 @@ export class SshConnection {
     await new Promise<void>((resolve, reject) => {
       const fail = (e: Error & { level?: string; code?: string }) => {
         client.removeListener('ready', ready);
+        // A handshake timeout is followed by "connection lost" as the socket goes: said once is enough.
+        client.on('error', () => undefined);
         client.destroy();
         reject(new InfrastructureError(hostKeyProblem ?? connectError(e, where, opts)));
       };
@@ -163,6 +166,35 @@ export class SshConnection {
       cb(e, c);
     }), 'run a command');
     return Object.assign(ch, { exited: exited! });
+  }
+
+  /**
+   * Keeps `count` channels running `command` opened ahead: a command that waits on stdin for what
+   * to do (posix.ts BOOTSTRAP), so that running something costs no channel open and no exec
+   * request on the way, only the data there and the answer back.
+   */
+  keepSpares(command: string, count: number): void {
+    this.#spares = { command, count, ready: [] };
+    this.#refill();
+  }
+
+  /** A channel opened ahead (or now, when none is ready); another is opened in its place. */
+  takeSpare(): Promise<Spawned> {
+    this.#checkAlive();
+    const spares = this.#spares;
+    if (!spares) throw new Error('keepSpares() was not called');
+    const next = spares.ready.shift() ?? this.spawn(spares.command);
+    this.#refill();
+    return next;
+  }
+
+  #refill(): void {
+    const spares = this.#spares;
+    while (spares && spares.ready.length < spares.count && !this.#lost && !this.#closing) {
+      const ch = this.spawn(spares.command);
+      ch.catch(() => undefined); // a failure is reported to whoever takes it
+      spares.ready.push(ch);
+    }
   }
 
   /** A TCP connection made by the gateway to one of its own addresses (its loopback). */
@@ -267,6 +299,9 @@ export class SshConnection {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#lost) return;
+    // Unused spares get EOF and exit: when close resolves, nothing of ours runs on the gateway.
+    // (Read, or the channel's end, and with it its close, never comes.)
+    await Promise.all((this.#spares?.ready.splice(0) ?? []).map((p) => p.then((c) => (c.resume(), c.stderr.resume(), c.end(), c.exited), () => undefined)));
     await new Promise<void>((resolve) => {
       this.client.once('close', () => resolve());
       this.client.end();

@@ -1,27 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
-import { PassThrough, type Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import {
-  DialRefused, InfrastructureError, type EmsProcess, type ErrorMapEntry, type PathStyle, type Target, type TargetProfile, type TargetSession,
+  DialRefused, InfrastructureError, type ErrorMapEntry, type FileToPut, type PathStyle, type Target, type TargetProfile, type TargetSession,
 } from '../../harness/scenario/target.ts';
-import { EmsEvents } from '../ems-events.ts';
-import { SshConnection, type Spawned, type SshOptions } from './connection.ts';
+import { SshConnection, type ExecResult, type SshOptions } from './connection.ts';
 import { pinHostKey } from './host-key.ts';
-import { beginJournal, putBackFiles, readJournal, restoreFromJournal, type Journal, type JournalOps, type JournalPaths } from './journal.ts';
+import { beginJournal, readJournal, restoreFromJournal, type Journal, type JournalOps, type JournalPaths } from './journal.ts';
+import { HARNESS_LINE, ScenarioChannel, type Drain } from './scenario-channel.ts';
 import type { Platform } from './schema.ts';
 
 // What every gateway reached over SSH has in common, whatever its OS: one connection per run
 // with the host key pinned, a lock so two harness runs never borrow the same gateway, the
 // restore journal written before the first change and replayed at the end (or by the next
 // run after a crash), one scenario at a time in its own directory, the EMS's log streamed
-// back, its REST status through a forwarded port, and an optional reverse tunnel. The OS
-// drivers (linux.ts, windows.ts) supply the commands and the start modes.
+// back, TCP connections to its loopback (the REST check, the LSR client) as SSH forwards, an
+// optional reverse tunnel. The OS drivers (linux.ts, windows.ts) supply the scripts and the start
+// modes.
+//
+// Over a WAN link every request waited for costs a round trip, so a scenario is one script in a
+// channel opened ahead: its files follow the script on stdin, the script starts the EMS and
+// streams its log on the same channel, and on EOF stops the EMS, puts journaled files back and
+// removes the directory (docs/lab.md, "Round trips").
 
-/** Lines the drivers themselves write into an EMS log: the environment failed, not the EMS. */
-export const HARNESS_LINE = 'harness: ';
+export { HARNESS_LINE };
 export const GATEWAY_ERROR_MAP: ErrorMapEntry[] = [{ pattern: `^${HARNESS_LINE}`, class: 'infrastructure' }];
+/** Channels kept open ahead on each connection (sshd allows 10 sessions per connection by default). */
+const SPARE_CHANNELS = 2;
 
 export interface GatewayConfig {
   id: string;
@@ -38,7 +43,7 @@ export interface GatewayConfig {
   acceptNewHostKey: boolean;
 }
 
-/** Service control for the journal and the service start modes. */
+/** Service control for the journal (the start and the end of a run, a restore). */
 export interface ServiceControl {
   name: string;
   running(): Promise<boolean>;
@@ -46,99 +51,47 @@ export interface ServiceControl {
   stop(): Promise<void>;
 }
 
+/** A file of a scenario, written into its directory by the scenario script. */
+export interface StagedFile {
+  name: string;
+  content: Buffer;
+  /** 0600 (keys, config.json) rather than 0644. */
+  secret: boolean;
+}
+
+/** What one scenario's script needs to know. */
+export interface ScenarioPlan {
+  nonce: string;
+  /** The session directory (native), which the script creates. */
+  dir: string;
+  /** In the order their contents follow the script on stdin; config.json among them. */
+  files: StagedFile[];
+  restPort: number;
+  journal: Journal;
+}
+
+/** A script and its arguments, run in a channel opened ahead (posix.ts BOOTSTRAP, windows.ts). */
+export interface Script {
+  script: string;
+  args: string[];
+}
+
+/** A scenario's script, how its log is known to be read, and what the EMS's lines on its channel are. */
+export interface ScenarioScript extends Script {
+  drain: Drain;
+  /** The EMS's own stdout and stderr, a service's log: a SECRET-NOLOG finding names it. */
+  output: string;
+}
+
 /** How one start mode runs the EMS. */
 export interface Launcher {
   /** Native paths outside the session directory that this mode overwrites (journaled). */
   readonly changes: string[];
   readonly service?: ServiceControl;
-  /** Where the session's config.json goes (native). */
-  configPath(sessionDir: string): string;
-  /** Starts the EMS on the config already written to configPath. */
-  start(sessionDir: string, configPath: string): Promise<RemoteRun>;
   /** Checks, before the first scenario, what this mode needs on the gateway. */
   preflight(): Promise<void>;
-}
-
-/** A started EMS as a launcher hands it over: output streams, the exit, how to stop it. */
-export interface RemoteRun {
-  streams: Readable[];
-  /** What each stream is, for a SECRET-NOLOG finding (default: stdout, stderr). */
-  streamNames?: readonly string[];
-  exit: Promise<{ code: number | null; signal: string | null }>;
-  /** Stops it politely, forcibly after a grace period; resolves when it is gone. */
-  stop(): Promise<void>;
-}
-
-/** How long a polite stop may take before the launcher forces it. */
-export const STOP_GRACE_MS = 5000;
-/** How often a service's (or task's) state is read while its EMS runs: its exit is evidence. */
-const STATE_POLL_MS = 250;
-
-/**
- * How to be sure every line an EMS logged before it exited by itself has been read: the log
- * file's size then (the follower streams it byte for byte from `from`), or the line the service
- * manager itself writes last about the unit.
- */
-export type Drain = { logSize(): Promise<number>; from: number } | { lastLine: RegExp };
-
-/**
- * An EMS that a service manager (or the task scheduler) runs: its log comes from a follow
- * channel, its exit is seen by polling the manager, stopping it is the manager's job. An exit
- * is reported only once the log up to it has been read (a start-up refusal is in its last line).
- */
-export function managedRun(opts: {
-  follow: Spawned;
-  running(): Promise<boolean>;
-  /** The main process's exit code, when the manager knows it. */
-  exitCode?(): Promise<number | null>;
-  stop(): Promise<void>;
-  /** Ends the follow channel (and so what it runs on the gateway). */
-  endFollow(): void;
-  drain: Drain;
-}): RemoteRun {
-  let stopped = false;
-  let bytes = 0;
-  let tail = '';
-  let progress: (() => void) | undefined;
-  const out = new PassThrough();
-  opts.follow.on('data', (d: Buffer) => {
-    bytes += d.length;
-    tail = (tail + d.toString('utf8')).slice(-4096);
-    out.write(d);
-    progress?.();
-  });
-  let followEnded = false;
-  // 'end' comes after the last 'data' (unlike the channel's close, which may come first).
-  opts.follow.once('end', () => {
-    followEnded = true;
-    out.end();
-    progress?.();
-  });
-  const caughtUp = async (): Promise<void> => {
-    const drain = opts.drain;
-    const target = 'logSize' in drain ? (await drain.logSize()) - drain.from : 0;
-    const done = () => ('logSize' in drain ? bytes >= target : drain.lastLine.test(tail)) || followEnded;
-    while (!done()) await new Promise<void>((r) => (progress = r));
-    progress = undefined;
-  };
-  const exit = (async () => {
-    while (!stopped && (await opts.running().catch(() => false))) await new Promise((r) => setTimeout(r, STATE_POLL_MS));
-    if (!stopped) await caughtUp().catch(() => undefined);
-    const code = !stopped && opts.exitCode ? await opts.exitCode().catch(() => null) : null;
-    opts.endFollow();
-    return { code, signal: null };
-  })();
-  return {
-    streams: [out, opts.follow.stderr],
-    streamNames: ['service log', 'stderr'],
-    exit,
-    stop: async () => {
-      stopped = true;
-      progress?.();
-      await opts.stop();
-      await exit;
-    },
-  };
+  /** The script that runs one scenario in its own channel, from the upload to the clean-up. */
+  scenario(plan: ScenarioPlan): ScenarioScript;
 }
 
 export abstract class GatewayTarget implements Target {
@@ -150,13 +103,20 @@ export abstract class GatewayTarget implements Target {
   readonly platformRoute: string;
   /** One scenario at a time: a gateway runs one EMS. */
   readonly concurrency = 1;
+  /** The EMS runs on the gateway: the harness host's --jobs does not bound it. */
+  readonly remote = true;
   readonly secrets: string[];
   protected conn?: SshConnection;
   #lost?: string;
   #lock?: { release(): Promise<void> };
   #journal?: Journal;
   #launcher?: Launcher;
-  readonly #running = new Set<RemoteEms>();
+  readonly #running = new Set<ScenarioChannel>();
+  /** `-encrypt` answers for the run, per secret, one per run of it (a gateway's key does not change while we hold it). */
+  readonly #encrypted = new Map<string, Array<Promise<string>>>();
+  /** What the gateway listens on, as its last scenario script (or the connect) reported it. */
+  #listening = new Set<number>();
+  readonly #handedOut: number[] = [];
 
   constructor(readonly config: GatewayConfig) {
     this.id = config.id;
@@ -175,34 +135,43 @@ export abstract class GatewayTarget implements Target {
   /** Native path → the path SFTP wants. */
   abstract sftpPath(native: string): string;
   abstract join(dir: string, ...names: string[]): string;
-  /** A command that prints LOCKED and holds the lock until its stdin closes. */
-  protected abstract lockCommand(lockFile: string): string;
+  /** Native path in the form putFiles returns (`/…` or `C:/…`). */
+  abstract reportPath(native: string): string;
+  /** The command of a channel opened ahead: it waits for a script on stdin. */
+  protected abstract bootstrapCommand(): string;
+  /** What to write to such a channel to run a script. */
+  protected abstract frame(script: Script): Buffer;
+  /** A command that makes the work and runs directories (login user only), then prints LOCKED and holds the lock until its stdin closes. */
+  protected abstract lockCommand(workDir: string, runsDir: string, lockFile: string): string;
   /** A command that prints the first line the gateway reads from a TCP connection to host:port; exit 100 when it has no tool to try. */
   protected abstract probeCommand(host: string, port: number): string;
   /** The TCP ports the gateway listens on. */
   protected abstract listeningPorts(conn: SshConnection): Promise<number[]>;
-  protected abstract encryptCommand(secret: string): string;
-  protected abstract removeTreeCommand(dir: string): string;
+  /** The script asking the target EMS's `-encrypt` for each secret (posix.ts encryptAllScript). */
+  protected abstract encryptAllScript(nonce: string, secrets: string[]): Script;
   /** A command that ends EMS processes started under runsDir, removes its directories and prints one line per thing done. */
   protected abstract clearRunsCommand(runsDir: string): string;
   /** A command that exits 0 when the executable is there and runnable, printing why not otherwise. */
   protected abstract executableCheckCommand(): string;
-  /** Creates a session directory only the login user can read. */
-  protected abstract makePrivateDir(dir: string): Promise<void>;
   protected abstract makeLauncher(conn: SshConnection): Launcher;
-  /** Native path in the form putFile returns (`/…` or `C:/…`). */
-  abstract reportPath(native: string): string;
 
   // --- the Target interface -------------------------------------------------------------------
-  /** Before the first scenario: connect, lock, restore a crashed run, check, journal. */
+  /** Before the first scenario: connect, lock, restore a crashed run, check, journal. Independent questions go out together. */
   async connect(): Promise<void> {
     const conn = await this.#open();
     try {
-      const restored = await this.#restoreIfJournaled(conn);
-      if (restored.length) console.error(`${this.id}: an earlier run did not finish; restored the gateway from its journal: ${restored.join('; ')}`);
-      await this.#checkExecutable(conn);
-      await this.#launcher!.preflight();
-      if ('host' in this.config.platform) await this.#probePlatform(conn);
+      const [journal, , , ports] = await Promise.all([
+        this.#readJournal(conn),
+        this.#checkExecutable(conn),
+        this.#launcher!.preflight(),
+        this.listeningPorts(conn),
+        'host' in this.config.platform ? this.#probePlatform(conn) : undefined,
+      ]);
+      this.#listening = new Set(ports);
+      if (journal) {
+        const restored = await this.#replay(conn, journal);
+        console.error(`${this.id}: an earlier run did not finish; restored the gateway from its journal: ${restored.join('; ')}`);
+      }
       this.#journal = await beginJournal(this.journalOps(conn), this.#journalPaths(), this.id, this.#launcher!.changes);
     } catch (e) {
       await this.#disconnect();
@@ -214,13 +183,12 @@ export abstract class GatewayTarget implements Target {
     if (this.#lost) throw new InfrastructureError(`${this.#lost} (earlier in this run; the target's remaining scenarios cannot run)`);
     if (!this.conn || !this.#journal) throw new InfrastructureError(`${this.id}: not connected (connect() was not called or failed)`);
     const dir = this.join(this.config.workDir, 'runs', `${scenarioId.slice(0, 40)}-${randomBytes(3).toString('hex')}`);
-    await this.makePrivateDir(dir);
     return new GatewaySession(this, this.conn, this.#launcher!, this.#journal, dir);
   }
 
   /** After the run: put everything back, release the lock, disconnect. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#running].map((e) => e.stop()));
+    await Promise.allSettled([...this.#running].map((e) => e.stop().then(() => e.closed)));
     if (!this.#journal) return this.#disconnect();
     let conn = this.conn;
     if (this.#lost) {
@@ -242,51 +210,99 @@ export abstract class GatewayTarget implements Target {
   async restore(): Promise<string[]> {
     const conn = await this.#open();
     try {
-      const done = await this.#restoreIfJournaled(conn);
-      return done.length ? done : ['no journal on the gateway: nothing to restore'];
+      const journal = await this.#readJournal(conn);
+      return journal ? await this.#replay(conn, journal) : ['no journal on the gateway: nothing to restore'];
     } finally {
       await this.#disconnect();
     }
   }
 
   // --- internals, used by the session ---------------------------------------------------------
-  track(ems: RemoteEms): void {
+  track(ems: ScenarioChannel): void {
     this.#running.add(ems);
-  }
-
-  untrack(ems: RemoteEms): void {
-    this.#running.delete(ems);
+    void ems.closed.then(() => this.#running.delete(ems));
   }
 
   get lostReason(): string | undefined {
     return this.#lost;
   }
 
-  async encrypt(conn: SshConnection, secret: string): Promise<string> {
-    const r = await conn.exec(this.encryptCommand(secret));
-    const out = r.stdout.trim().split(/\r?\n/).pop()?.trim();
-    if (r.code !== 0 || !out) throw new InfrastructureError(`${this.id}: ${this.config.executable} -encrypt exited with ${r.code ?? r.signal} and printed ${out ? 'output' : 'nothing'}${r.stderr.trim() ? `: ${r.stderr.trim().split(/\r?\n/).pop()}` : ''}`);
-    return out;
+  /**
+   * The target EMS's own `-encrypt` of each secret, one run per entry (a secret listed twice gets
+   * two runs: the strength check compares them). The runs not made yet in this run go in one
+   * script; each secret's runs are kept for the run in order (an app key is new every scenario,
+   * catalogue passphrases are not), so a later scenario gets the same distinct pair again.
+   */
+  encryptAll(conn: SshConnection, secrets: string[]): Promise<string[]> {
+    const wanted = new Map<string, number>();
+    const runs = secrets.map((s) => {
+      const n = wanted.get(s) ?? 0;
+      wanted.set(s, n + 1);
+      return [s, n] as const;
+    });
+    const fresh = [...wanted].flatMap(([s, count]) => Array<string>(Math.max(0, count - (this.#encrypted.get(s)?.length ?? 0))).fill(s));
+    if (fresh.length) {
+      const answers = this.#encryptNow(conn, fresh);
+      fresh.forEach((s, i) => {
+        const one = answers.then((a) => a[i]!);
+        one.catch(() => this.#encrypted.delete(s)); // a failure is not kept: the next scenario asks again
+        this.#encrypted.set(s, [...(this.#encrypted.get(s) ?? []), one]);
+      });
+    }
+    return Promise.all(runs.map(([s, n]) => this.#encrypted.get(s)![n]!));
   }
 
-  /** A port nothing listens on, in a range away from the usual services. */
-  async freePort(conn: SshConnection): Promise<number> {
-    const busy = new Set(await this.listeningPorts(conn));
+  async #encryptNow(conn: SshConnection, secrets: string[]): Promise<string[]> {
+    const nonce = randomBytes(8).toString('hex');
+    const r = await this.runScript(conn, this.encryptAllScript(nonce, secrets));
+    const frames = r.stdout.split(/\r?\n/).filter((l) => l.startsWith(`${nonce} `)).map((l) => l.slice(nonce.length + 1));
+    return secrets.map((_, i) => {
+      const [code = '', ...out] = (frames[2 * i] ?? '').split(' ');
+      const err = (frames[2 * i + 1] ?? '').replace(/^err ?/, '').trim();
+      const value = out.join(' ').trim();
+      if (code !== '0' || !value) {
+        throw new InfrastructureError(`${this.id}: ${this.config.executable} -encrypt exited with ${code || r.code || 'nothing'} and printed ${value ? 'output' : 'nothing'}${err ? `: ${err}` : ''}${r.stderr.trim() ? ` (${r.stderr.trim().split(/\r?\n/).pop()})` : ''}`);
+      }
+      return value;
+    });
+  }
+
+  /** Runs a script in a channel opened ahead, its input ended: one round trip. */
+  async runScript(conn: SshConnection, script: Script, stdin?: Buffer): Promise<ExecResult> {
+    const ch = await conn.takeSpare();
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    ch.on('data', (d: Buffer) => out.push(d));
+    ch.stderr.on('data', (d: Buffer) => err.push(d));
+    ch.write(this.frame(script));
+    ch.end(stdin);
+    const { code, signal } = await ch.exited;
+    if (conn.lost) throw new InfrastructureError(conn.lost);
+    return { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+  }
+
+  /** Starts a scenario script: its frame, then `payload` (the files), on a channel opened ahead; the input stays open (EOF stops it). */
+  async startScenario(conn: SshConnection, script: ScenarioScript, nonce: string, payload: Buffer): Promise<ScenarioChannel> {
+    const ch = await conn.takeSpare();
+    const ems = new ScenarioChannel(ch, nonce, script.drain, {
+      lost: () => this.#lost,
+      ports: (ports) => (this.#listening = new Set(ports)),
+    }, script.output);
+    this.track(ems);
+    ch.write(this.frame(script));
+    ch.write(payload);
+    return ems;
+  }
+
+  /** A port nothing listens on (as the gateway last said), away from the usual services and from the last few handed out. */
+  freePort(): number {
     for (;;) {
       const port = 20000 + Math.floor(Math.random() * 10000);
-      if (!busy.has(port)) return port;
+      if (this.#listening.has(port) || this.#handedOut.includes(port)) continue;
+      this.#handedOut.push(port);
+      if (this.#handedOut.length > 16) this.#handedOut.shift();
+      return port;
     }
-  }
-
-  /** A session directory holds only files: SFTP removes them; anything else falls back to the OS's own removal. */
-  async removeTree(conn: SshConnection, dir: string): Promise<void> {
-    const sftpDir = this.sftpPath(dir);
-    const entries = await conn.readdir(sftpDir).catch(() => undefined);
-    if (entries && !entries.some((e) => e.dir)) {
-      for (const e of entries) await conn.unlink(`${sftpDir}/${e.name}`);
-      if (await conn.rmdir(sftpDir).then(() => true, () => false)) return;
-    }
-    await conn.run(this.removeTreeCommand(dir), `remove ${dir}`);
   }
 
   async #open(): Promise<SshConnection> {
@@ -303,9 +319,8 @@ export abstract class GatewayTarget implements Target {
     });
     if (conn.pinned) console.error(`${this.id}: first contact: ${conn.pinned}`);
     this.conn = conn;
+    conn.keepSpares(this.bootstrapCommand(), SPARE_CHANNELS);
     try {
-      await conn.mkdirp(this.sftpPath(this.join(this.config.workDir, 'runs')), 0o700);
-      await conn.mkdirp(this.sftpPath(this.config.workDir), 0o700);
       this.#lock = await this.#acquireLock(conn);
     } catch (e) {
       await this.#disconnect();
@@ -324,8 +339,9 @@ export abstract class GatewayTarget implements Target {
   }
 
   async #acquireLock(conn: SshConnection): Promise<{ release(): Promise<void> }> {
-    const lockFile = this.join(this.config.workDir, 'lock');
-    const ch = await conn.spawn(this.lockCommand(lockFile));
+    const work = this.config.workDir;
+    const lockFile = this.join(work, 'lock');
+    const ch = await conn.spawn(this.lockCommand(work, this.join(work, 'runs'), lockFile));
     const out: string[] = [];
     const locked = await new Promise<boolean>((resolve) => {
       ch.on('data', (d: Buffer) => {
@@ -336,7 +352,10 @@ export abstract class GatewayTarget implements Target {
       void ch.exited.then(() => resolve(false));
     });
     if (!locked) {
-      throw new InfrastructureError(`${this.id}: the gateway is busy: another harness run holds ${lockFile}${out.join('').trim() ? ` (${out.join('').trim()})` : ''}`);
+      const said = out.join('').trim();
+      throw new InfrastructureError(/busy|locked by another/i.test(said) || !said
+        ? `${this.id}: the gateway is busy: another harness run holds ${lockFile}${said ? ` (${said})` : ''}`
+        : `${this.id}: cannot take the lock ${lockFile} on the gateway (${said})`);
     }
     return {
       // EOF ends the holder on the gateway; a lost connection has ended it already.
@@ -348,13 +367,14 @@ export abstract class GatewayTarget implements Target {
     };
   }
 
-  async #restoreIfJournaled(conn: SshConnection): Promise<string[]> {
-    const ops = this.journalOps(conn);
-    const journal = await readJournal(ops, this.#journalPaths()).catch((e: Error) => {
+  #readJournal(conn: SshConnection): Promise<Journal | undefined> {
+    return readJournal(this.journalOps(conn), this.#journalPaths()).catch((e: Error) => {
       throw new InfrastructureError(`${this.id}: ${e.message}`);
     });
-    if (!journal) return [];
-    const done = await restoreFromJournal(ops, this.#journalPaths(), journal);
+  }
+
+  async #replay(conn: SshConnection, journal: Journal): Promise<string[]> {
+    const done = await restoreFromJournal(this.journalOps(conn), this.#journalPaths(), journal);
     return [`journal of ${journal.by.host} pid ${journal.by.pid} from ${journal.createdAt}`, ...done];
   }
 
@@ -416,8 +436,10 @@ export abstract class GatewayTarget implements Target {
 }
 
 export class GatewaySession implements TargetSession {
-  #ems?: RemoteEms;
-  #tunnels: Array<() => Promise<void>> = [];
+  readonly #files: StagedFile[] = [];
+  #ems?: ScenarioChannel;
+  #tunnels: Array<Promise<() => Promise<void>>> = [];
+  readonly #nonce = randomBytes(8).toString('hex');
 
   constructor(
     private readonly target: GatewayTarget,
@@ -427,18 +449,25 @@ export class GatewaySession implements TargetSession {
     readonly dir: string,
   ) {}
 
-  async putFile(name: string, content: Buffer | string, opts?: { secret?: boolean }): Promise<string> {
-    const path = this.target.join(this.dir, name);
-    await this.conn.writeFile(this.target.sftpPath(path), content, opts?.secret ? 0o600 : 0o644);
-    return this.target.reportPath(path);
+  /** Nothing goes to the gateway yet: the files travel with the scenario script that start() sends. */
+  async putFiles(files: FileToPut[]): Promise<string[]> {
+    return files.map((f) => {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(f.name) || f.name === 'config.json') throw new Error(`not a file name for a session directory: ${f.name}`);
+      const at = this.#files.findIndex((x) => x.name === f.name);
+      const staged = { name: f.name, content: Buffer.from(f.content), secret: f.secret ?? false };
+      if (at >= 0) this.#files[at] = staged;
+      else this.#files.push(staged);
+      return this.target.reportPath(this.target.join(this.dir, f.name));
+    });
   }
 
-  encrypt(secret: string): Promise<string> {
-    return this.target.encrypt(this.conn, secret);
+  encryptAll(secrets: string[]): Promise<string[]> {
+    return secrets.length ? this.target.encryptAll(this.conn, secrets) : Promise.resolve([]);
   }
 
-  restPort(): Promise<number> {
-    return this.target.freePort(this.conn);
+  /** Free on every address of the gateway, as it last reported its listeners (`host` is one of them). */
+  async restPort(_host?: string): Promise<number> {
+    return this.target.freePort();
   }
 
   /** The local server listens on the gateway's loopback: an LSR there is reached through a direct-tcpip forward. */
@@ -446,6 +475,11 @@ export class GatewaySession implements TargetSession {
     return `an SSH forward (forwardOut) through ${this.target.id}'s SSH connection: the TCP connection is the gateway's own, to its own address`;
   }
 
+  /**
+   * A direct-tcpip channel on the run's connection: sshd makes the TCP connection on the gateway
+   * before it confirms the channel, so this costs one round trip; requests are not queued behind
+   * the scenario's channel, and several may be open at once.
+   */
   async dial(host: string, port: number): Promise<Duplex> {
     try {
       return await this.conn.forwardOut(host, port);
@@ -458,69 +492,39 @@ export class GatewaySession implements TargetSession {
     }
   }
 
-  async start(configJson: string): Promise<EmsProcess> {
-    const configPath = this.launcher.configPath(this.dir);
-    await this.conn.writeFile(this.target.sftpPath(configPath), configJson, 0o600);
+  /** One channel: the script, then the files; resolves once the EMS runs. */
+  async start(configJson: string): Promise<ScenarioChannel> {
+    if (this.target.lostReason) throw new InfrastructureError(this.target.lostReason);
+    const files = [...this.#files, { name: 'config.json', content: Buffer.from(configJson), secret: true }];
     if ('tunnel' in this.target.config.platform) {
-      // Reverse tunnel: each platform port the EMS will dial on its loopback leads back here.
+      // Reverse tunnel: each platform port the EMS will dial on its loopback leads back here. The
+      // requests go out before the script, and sshd sets each listener up before it hands the
+      // script its input: no round trip is waited for before the EMS starts.
       const ports = new Set((JSON.parse(configJson) as { ws_servers: Array<{ port: number }> }).ws_servers.map((s) => s.port));
-      for (const port of ports) this.#tunnels.push(await this.conn.forwardIn(port, { host: this.target.bindAddress, port }));
+      this.#tunnels = [...ports].map((port) => this.conn.forwardIn(port, { host: this.target.bindAddress, port }));
+      for (const t of this.#tunnels) t.catch(() => undefined); // awaited below, or by close() when the script fails first
     }
-    const run = await this.launcher.start(this.dir, configPath);
-    this.#ems = new RemoteEms(run, this.target);
+    const script = this.launcher.scenario({ nonce: this.#nonce, dir: this.dir, files, restPort: restPortOf(configJson), journal: this.journal });
+    this.#ems = await this.target.startScenario(this.conn, script, this.#nonce, Buffer.concat(files.map((f) => f.content)));
+    await Promise.all([this.#ems.started, ...this.#tunnels]);
     return this.#ems;
   }
 
-  /** Stops the EMS (a service too), removes the tunnel, puts journaled files back, deletes the directory (keys and config with it). */
+  /** EOF to the script: it stops the EMS (a service too), puts journaled files back and removes the directory; resolves when it is done. */
   async close(): Promise<void> {
-    const errors: unknown[] = [];
-    const step = async (f: () => Promise<unknown>) => f().catch((e: unknown) => errors.push(e));
-    await step(async () => this.#ems?.stop());
-    for (const t of this.#tunnels) await step(t);
+    const results = await Promise.allSettled([
+      this.#ems?.stop().then(() => this.#ems!.closed),
+      ...this.#tunnels.map((t) => t.then((remove) => remove())),
+    ]);
     if (this.target.lostReason) return; // nothing more can be done now; the journal restores it later
-    await step(() => putBackFiles(this.target.journalOps(this.conn), this.journal));
-    await step(() => this.target.removeTree(this.conn, this.dir));
-    if (errors.length) throw errors[0];
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }
 
-/** An EMS on a gateway, as the run loop sees it. */
-export class RemoteEms extends EmsEvents implements EmsProcess {
-  #stopping?: Promise<void>;
-
-  constructor(
-    private readonly run: RemoteRun,
-    private readonly target: GatewayTarget,
-  ) {
-    super();
-    target.track(this);
-    run.streams.forEach((stream, i) => {
-      const name = (run.streamNames ?? ['stdout', 'stderr'])[i];
-      // CRLF-safe: a Windows EMS ends its lines with \r\n.
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => this.emitLine(text.replace(/\r$/, ''), name));
-    });
-    void run.exit.then(({ code, signal }) => {
-      this.emitExit(code, signal);
-      target.untrack(this);
-    });
-  }
-
-  /** The connection died under a running EMS: that is evidence of infrastructure failure. */
-  lostConnection(reason: string): void {
-    if (!this.exited) this.emitLine(`${HARNESS_LINE}${reason}`);
-  }
-
-  /** Also after the EMS exited by itself: the launcher may have more to end (a follower, a task). */
-  stop(): Promise<void> {
-    this.#stopping ??= this.target.lostReason ? Promise.resolve() : this.run.stop();
-    return this.#stopping;
-  }
-}
-
-/** A manager's answer about an exit code: a whole number, or unknown. */
-export function exitCodeOf(text: string): number | null {
-  const n = Number(text.trim());
-  return text.trim() && Number.isInteger(n) ? n : null;
+function restPortOf(configJson: string): number {
+  const port = (JSON.parse(configJson) as { http_server?: { port?: unknown } }).http_server?.port;
+  return typeof port === 'number' ? port : 8000;
 }
 
 function said(text: string): string {

@@ -77,7 +77,7 @@ export async function beginJournal(ops: JournalOps, paths: JournalPaths, target:
   return journal;
 }
 
-/** Puts the journaled files back as they were (after each scenario: no secret-bearing config stays). */
+/** Puts the journaled files back as they were (a restore; after each scenario the scenario script does it on the gateway). */
 export async function putBackFiles(ops: JournalOps, journal: Journal): Promise<string[]> {
   const done: string[] = [];
   for (const f of journal.files) {

@@ -1,11 +1,15 @@
 import { posix } from 'node:path';
 import { InfrastructureError } from '../../harness/scenario/target.ts';
 import type { SshConnection } from './connection.ts';
-import { exitCodeOf, GatewayTarget, managedRun, STOP_GRACE_MS, type Drain, type GatewayConfig, type Launcher, type RemoteRun, type ServiceControl } from './gateway.ts';
-import { CLEAR_RUNS, emsProcessScript, FOLLOW, HOLD_LOCK, KILL_IF_OURS, listeningPorts, PROBE_TCP, shCommand, shExports, shQuote } from './posix.ts';
+import { GatewayTarget, type GatewayConfig, type Launcher, type ScenarioPlan, type ScenarioScript, type Script, type ServiceControl, type StagedFile } from './gateway.ts';
+import {
+  BOOTSTRAP, CLEAR_RUNS, encryptAllScript, HOLD_LOCK, listeningPorts, processScenarioScript, PROBE_TCP, serviceScenarioScript, shCommand, shFrame, shQuote,
+  type ServiceShell,
+} from './posix.ts';
+import type { Drain } from './scenario-channel.ts';
 import type { LinuxStart } from './schema.ts';
 
-// A Linux gateway over SSH: POSIX sh commands, SFTP paths as they are, and three ways the EMS
+// A Linux gateway over SSH: POSIX sh scripts, SFTP paths as they are, and three ways the EMS
 // may be run there: by the harness itself (`process`), by a systemd unit, by a SysV init script.
 
 export class SshLinuxTarget extends GatewayTarget {
@@ -28,8 +32,16 @@ export class SshLinuxTarget extends GatewayTarget {
     return native;
   }
 
-  protected lockCommand(lockFile: string): string {
-    return shCommand(HOLD_LOCK, [lockFile]);
+  protected bootstrapCommand(): string {
+    return BOOTSTRAP;
+  }
+
+  protected frame(s: Script): Buffer {
+    return shFrame(s.script, s.args);
+  }
+
+  protected lockCommand(workDir: string, runsDir: string, lockFile: string): string {
+    return shCommand(HOLD_LOCK, [workDir, runsDir, lockFile]);
   }
 
   protected probeCommand(host: string, port: number): string {
@@ -42,13 +54,8 @@ export class SshLinuxTarget extends GatewayTarget {
     return listeningPorts(tables.map((t) => t?.toString('utf8') ?? '').join('\n'));
   }
 
-  protected encryptCommand(secret: string): string {
-    const env = this.startMode.mode === 'process' ? this.startMode.env : {};
-    return shCommand(`cd "$1" && shift && ${shExports(env)}exec "$@"`, [this.config.installDir, this.config.executable, '-encrypt', secret]);
-  }
-
-  protected removeTreeCommand(dir: string): string {
-    return shCommand('rm -rf -- "$1"', [dir]);
+  protected encryptAllScript(nonce: string, secrets: string[]): Script {
+    return { script: encryptAllScript(this.#env()), args: [nonce, this.config.installDir, this.config.executable, ...secrets] };
   }
 
   protected clearRunsCommand(runsDir: string): string {
@@ -59,67 +66,52 @@ export class SshLinuxTarget extends GatewayTarget {
     return shCommand('[ -x "$1" ] || { echo "$1: not found or not executable"; exit 1; }', [this.config.executable]);
   }
 
-  protected async makePrivateDir(dir: string): Promise<void> {
-    await this.conn!.mkdirp(dir, 0o700);
-  }
-
   protected makeLauncher(conn: SshConnection): Launcher {
     const s = this.startMode;
-    if (s.mode === 'process') return new ProcessLauncher(conn, this.config.executable, s.env);
+    if (s.mode === 'process') return new ProcessLauncher(this.config.executable, s.env);
     const config = posix.isAbsolute(s.config) ? s.config : posix.join(this.config.installDir, s.config);
     return new ServiceLauncher(conn, config, s.mode === 'systemd' ? systemdCommands(s.unit) : sysvCommands(s.script, posix.isAbsolute(s.log) ? s.log : posix.join(this.config.installDir, s.log)));
   }
+
+  #env(): Record<string, string> {
+    return this.startMode.mode === 'process' ? this.startMode.env : {};
+  }
 }
 
-/** The harness starts `<exe> -cfg <session>/config.json` over SSH; it dies with the channel. */
+/** The scenario's files as the scripts' arguments: name, size, 1 for a public one. */
+export function fileArgs(files: StagedFile[]): string[] {
+  return files.flatMap((f) => [f.name, String(f.content.length), f.secret ? '0' : '1']);
+}
+
+/** The harness starts `<exe> -cfg <session>/config.json` itself; it ends with the channel. */
 class ProcessLauncher implements Launcher {
   readonly changes: string[] = [];
+  readonly #script: string;
 
   constructor(
-    private readonly conn: SshConnection,
     private readonly executable: string,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  configPath(sessionDir: string): string {
-    return posix.join(sessionDir, 'config.json');
+    env: Record<string, string>,
+  ) {
+    this.#script = processScenarioScript(env);
   }
 
   async preflight(): Promise<void> {}
 
-  async start(sessionDir: string, configPath: string): Promise<RemoteRun> {
-    const ch = await this.conn.spawn(shCommand(emsProcessScript(this.env), [sessionDir, this.executable, '-cfg', configPath]));
-    const exit = ch.exited;
-    return {
-      streams: [ch, ch.stderr],
-      exit,
-      stop: async () => {
-        ch.end(); // EOF: the watcher on the gateway sends SIGTERM
-        if (await settlesWithin(exit, STOP_GRACE_MS)) return;
-        await this.conn.exec(shCommand(KILL_IF_OURS, [posix.join(sessionDir, 'ems.pid'), sessionDir, 'KILL']));
-        await exit;
-      },
-    };
+  scenario(plan: ScenarioPlan): ScenarioScript {
+    return { script: this.#script, args: [plan.nonce, plan.dir, this.executable, String(plan.restPort), ...fileArgs(plan.files)], drain: 'ordered', output: 'stdout/stderr' };
   }
 }
 
-/** What a service manager is asked, as commands. */
-export interface ServiceCommands {
-  name: string;
-  start: string;
-  stop: string;
-  /** Exits 0 while the service runs. */
-  running: string;
+/** What a service manager is asked: shell text for the scenario script, and a check before the first scenario. */
+export interface ServiceCommands extends ServiceShell {
   /** Exits 0 when the gateway has what this manager needs (prints why not). */
   check: string;
-  /** The command that streams the service's log from now on (may ask the gateway first), and how to know it was read to the end. */
-  follow(conn: SshConnection): Promise<{ command: string; drain: Drain }>;
-  /** Prints the exit code of the service's main process, when the manager knows it. */
-  exitCode?: string;
+  drain: Drain;
 }
 
 export function systemdCommands(unit: string): ServiceCommands {
   const u = shQuote(unit);
+  const follow = `journalctl -u ${u} -f -o cat --no-pager`;
   return {
     name: unit,
     start: `systemctl start ${u}`,
@@ -128,40 +120,37 @@ export function systemdCommands(unit: string): ServiceCommands {
     check: `systemctl cat ${u} >/dev/null`,
     exitCode: `systemctl show -p ExecMainStatus --value ${u}`,
     // After the journal's current last entry, whatever the clock says: no line of the previous scenario, none lost.
-    follow: async (conn) => {
-      const out = (await conn.exec('journalctl -n 1 --show-cursor -q -o cat --no-pager')).stdout;
-      const cursor = /-- cursor: (.+)/.exec(out)?.[1]?.trim();
-      const from = cursor ? [`--after-cursor=${cursor}`] : ['-n', '0'];
-      // systemd's own line about the unit comes after everything its main process wrote.
-      return { command: shCommand(FOLLOW, [unit, 'journalctl', '-u', unit, '-f', '-o', 'cat', '--no-pager', ...from]), drain: { lastLine: /Main process exited/ } };
-    },
+    follow: [
+      `cursor=$(journalctl -n 1 --show-cursor -q -o cat --no-pager 2>/dev/null | sed -n 's/^-- cursor: //p')`,
+      `if [ -n "$cursor" ]; then ${follow} --after-cursor="$cursor" 2>/dev/null & else ${follow} -n 0 2>/dev/null & fi`,
+      'follower=$!',
+    ].join('\n'),
+    // systemd's own line about the unit comes after everything its main process wrote.
+    drain: { lastLine: /Main process exited/ },
   };
 }
 
 export function sysvCommands(script: string, log: string): ServiceCommands {
   const s = shQuote(script);
+  const size = `$(( $( { wc -c < ${shQuote(log)}; } 2>/dev/null || echo 0) ))`;
   return {
     name: script,
     start: `${s} start`,
     stop: `${s} stop`,
-    running: `${s} status >/dev/null 2>&1`,
+    running: `${s} status`,
     check: shCommand('[ -x "$1" ] || { echo "$1: init script not found or not executable"; exit 1; }', [script]),
     // From the log's current end, by byte offset: nothing the EMS writes after the start is missed.
-    follow: async (conn) => {
-      const size = (await conn.stat(log))?.size ?? 0;
-      return {
-        command: shCommand(FOLLOW, [log, 'tail', '-c', `+${size + 1}`, '-F', log]),
-        drain: { from: size, logSize: async () => (await conn.stat(log))?.size ?? 0 },
-      };
-    },
+    follow: [`off=${size}`, `tail -c +$((off + 1)) -F ${shQuote(log)} 2>/dev/null &`, 'follower=$!'].join('\n'),
+    grown: `echo $((${size} - off))`,
+    drain: 'grown',
   };
 }
 
-/** A service owns the EMS: the install's config.json is swapped (journaled), the service restarted. */
+/** A service owns the EMS: the install's config.json is swapped (journaled), the service restarted, all in the scenario's script. */
 class ServiceLauncher implements Launcher {
   readonly changes: string[];
   readonly service: ServiceControl;
-  #stoppedByUs = false;
+  readonly #script: string;
 
   constructor(
     private readonly conn: SshConnection,
@@ -169,6 +158,7 @@ class ServiceLauncher implements Launcher {
     private readonly cmds: ServiceCommands,
   ) {
     this.changes = [config];
+    this.#script = serviceScenarioScript(cmds);
     this.service = {
       name: cmds.name,
       running: async () => (await conn.exec(cmds.running)).code === 0,
@@ -177,44 +167,19 @@ class ServiceLauncher implements Launcher {
     };
   }
 
-  configPath(): string {
-    return this.config;
-  }
-
   async preflight(): Promise<void> {
     const r = await this.conn.exec(this.cmds.check);
     if (r.code !== 0) throw new InfrastructureError(`${this.conn.opts.targetId}: cannot control ${this.cmds.name}: ${(r.stdout + r.stderr).trim() || `exit ${r.code}`}`);
   }
 
-  async start(): Promise<RemoteRun> {
-    // Before the first scenario it still runs with the gateway's own config; later ones stopped it.
-    if (!this.#stoppedByUs) await this.service.stop();
-    const { command, drain } = await this.cmds.follow(this.conn);
-    const follow = await this.conn.spawn(command);
-    this.#stoppedByUs = false; // from here it may run with this scenario's config until stopped
-    try {
-      await this.service.start();
-    } catch (e) {
-      follow.end();
-      await this.service.stop().then(() => (this.#stoppedByUs = true), () => undefined);
-      throw e;
-    }
-    const exitCode = this.cmds.exitCode;
-    return managedRun({
-      follow,
-      running: this.service.running,
-      ...(exitCode ? { exitCode: async () => exitCodeOf((await this.conn.exec(exitCode)).stdout) } : {}),
-      stop: async () => {
-        await this.service.stop();
-        this.#stoppedByUs = true;
-      },
-      endFollow: () => follow.end(), // EOF ends the follower on the gateway
-      drain,
-    });
+  scenario(plan: ScenarioPlan): ScenarioScript {
+    const original = plan.journal.files.find((f) => f.path === this.config);
+    if (!original) throw new InfrastructureError(`${this.conn.opts.targetId}: the restore journal does not hold ${this.config}: not swapping it`);
+    return {
+      script: this.#script,
+      args: [plan.nonce, plan.dir, this.config, original.backup ?? '', (original.mode ?? 0o600).toString(8), String(plan.restPort), ...fileArgs(plan.files)],
+      drain: this.cmds.drain,
+      output: 'service log',
+    };
   }
-}
-
-function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]).finally(() => clearTimeout(timer));
 }

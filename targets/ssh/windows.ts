@@ -1,7 +1,8 @@
 import { win32 } from 'node:path';
 import { InfrastructureError } from '../../harness/scenario/target.ts';
 import type { SshConnection } from './connection.ts';
-import { exitCodeOf, GatewayTarget, managedRun, type GatewayConfig, type Launcher, type RemoteRun, type ServiceControl } from './gateway.ts';
+import { GatewayTarget, type GatewayConfig, type Launcher, type ScenarioPlan, type ScenarioScript, type Script, type ServiceControl } from './gateway.ts';
+import { fileArgs } from './linux.ts';
 import { cmdLine, nativeArg, psCommand, psQuote, windowsForward, windowsNative, windowsSftp } from './powershell.ts';
 import type { WindowsStart } from './schema.ts';
 
@@ -9,16 +10,20 @@ import type { WindowsStart } from './schema.ts';
 // -EncodedCommand, SFTP paths as /C:/…, config.json paths in the Windows forms of CERT-PATHS.
 // A process started in an SSH session dies with the session on Windows, so the EMS runs as a
 // Windows service or as a scheduled task the harness registers, never as a child of the session.
-// Nothing here has run on a Windows machine: docs/lab.md says what the unit tests verify.
+// As on Linux, a scenario is one script in a channel opened ahead (its files after it on stdin,
+// the log followed, the state watched on the gateway, everything put back at EOF; the REST check
+// and the LSR client come through the connection's own forwards, GatewaySession.dial). Nothing here has run on a Windows machine: docs/lab.md says what the unit tests verify.
 
 /** Scheduled tasks the harness registers carry this prefix, so a restore can find leftovers. */
 export const TASK_PREFIX = 'wsems-conformance-';
 
 // --- the scripts (exported for the unit tests) ------------------------------------------------
 
-/** Holds an exclusive open of the lock file until stdin closes (or the session ends). */
-export function lockScript(lockFile: string): string {
-  return `try { $f = [System.IO.File]::Open(${psQuote(windowsNative(lockFile))}, 'OpenOrCreate', 'ReadWrite', 'None') }
+/** Makes the work and runs directories, then holds an exclusive open of the lock file until stdin closes (or the session ends). */
+export function lockScript(workDir: string, runsDir: string, lockFile: string): string {
+  return `$null = New-Item -ItemType Directory -Force -Path ${psQuote(windowsNative(runsDir))}
+${privateDirScript(workDir)}
+try { $f = [System.IO.File]::Open(${psQuote(windowsNative(lockFile))}, 'OpenOrCreate', 'ReadWrite', 'None') }
 catch { [Console]::Error.WriteLine('locked by another process'); exit 1 }
 [Console]::Out.WriteLine('LOCKED'); [Console]::Out.Flush()
 [void][Console]::In.ReadToEnd()
@@ -38,15 +43,21 @@ $c.Close()`;
 
 export const LISTENING_PORTS_SCRIPT = `[System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpListeners() | ForEach-Object { $_.Port }`;
 
-export function encryptScript(installDir: string, exe: string, secret: string): string {
-  return `Set-Location -LiteralPath ${psQuote(windowsNative(installDir))}
-& ${psQuote(windowsNative(exe))} -encrypt ${nativeArg(secret, 'the secret to encrypt')}
-exit $LASTEXITCODE`;
-}
+/**
+ * The command of a channel opened ahead: reads one line from the raw stdin stream (no buffering
+ * reader, so nothing after it is taken), base64 of a UTF-8 script, and runs it here; the script
+ * reads its own input from `$in`. An unused channel gets EOF and exits.
+ */
+export const BOOTSTRAP_SCRIPT = `$in = [Console]::OpenStandardInput()
+$b = New-Object System.IO.MemoryStream
+while (($c = $in.ReadByte()) -ge 0 -and $c -ne 10) { $b.WriteByte([byte]$c) }
+if ($b.Length -eq 0) { exit 0 }
+. ([ScriptBlock]::Create([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String([System.Text.Encoding]::ASCII.GetString($b.ToArray()).Trim()))))`;
 
-export function removeTreeScript(dir: string): string {
-  const d = psQuote(windowsNative(dir));
-  return `if (Test-Path -LiteralPath ${d}) { Remove-Item -LiteralPath ${d} -Recurse -Force }`;
+/** What to write to a BOOTSTRAP_SCRIPT channel to run `script` with `$argv` set to `args`. */
+export function psFrame(script: string, args: string[]): Buffer {
+  const body = `$argv = @(${args.map(psQuote).join(', ')})\n${script}`;
+  return Buffer.from(`${Buffer.from(body, 'utf8').toString('base64')}\n`);
 }
 
 /** Processes whose command line names `dir` (the EMS of that session, the cmd.exe around it). */
@@ -78,32 +89,12 @@ export function executableCheckScript(exe: string): string {
   return `if (-not (Test-Path -LiteralPath ${e} -PathType Leaf)) { [Console]::Out.WriteLine(${e} + ': not found'); exit 1 }`;
 }
 
-/** Only the login user and SYSTEM (which runs services and the harness's tasks) may read a session directory. */
+/** Only the login user and SYSTEM (which runs services and the harness's tasks) may read a directory (a literal path, or a variable). */
 export function privateDirScript(dir: string): string {
+  const d = dir.startsWith('$') ? dir : psQuote(windowsNative(dir));
   return `$me = [System.Security.Principal.WindowsIdentity]::GetCurrent().User.Value
-& icacls.exe ${psQuote(windowsNative(dir))} /inheritance:r /grant:r "*$($me):(OI)(CI)F" '*S-1-5-18:(OI)(CI)F' | Out-Null
+& icacls.exe ${d} /inheritance:r /grant:r "*$($me):(OI)(CI)F" '*S-1-5-18:(OI)(CI)F' | Out-Null
 if ($LASTEXITCODE -ne 0) { throw "icacls.exe failed with $LASTEXITCODE" }`;
-}
-
-/**
- * Streams a log file from byte `offset` on, as it grows: read shared (the EMS keeps writing),
- * written out in chunks, line splitting (CRLF or LF) left to the harness. Ends with the session.
- */
-export function followScript(log: string, offset: number): string {
-  return `$path = ${psQuote(windowsNative(log))}
-while (-not (Test-Path -LiteralPath $path)) { Start-Sleep -Milliseconds 200 }
-$fs = [System.IO.File]::Open($path, 'Open', 'Read', 'ReadWrite, Delete')
-$null = $fs.Seek(${offset}, 'Begin')
-$r = New-Object System.IO.StreamReader($fs)
-while ($true) {
-  $chunk = $r.ReadToEnd()
-  if ($chunk) { [Console]::Out.Write($chunk); [Console]::Out.Flush() } else { Start-Sleep -Milliseconds 200 }
-}`;
-}
-
-export function fileSizeScript(path: string): string {
-  const p = psQuote(windowsNative(path));
-  return `if (Test-Path -LiteralPath ${p}) { (Get-Item -LiteralPath ${p}).Length } else { 0 }`;
 }
 
 export const serviceScripts = (name: string) => {
@@ -117,29 +108,136 @@ export const serviceScripts = (name: string) => {
   };
 };
 
-/** Registers and starts a task running `exe -cfg config`, output to `log`, as the login user (S4U: no password stored). */
-export function startTaskScript(task: string, exe: string, config: string, dir: string, log: string): string {
-  const args = cmdLine([windowsNative(exe), '-cfg', windowsNative(config)], windowsNative(log));
-  return `$a = New-ScheduledTaskAction -Execute 'cmd.exe' -Argument ${psQuote(args)} -WorkingDirectory ${psQuote(windowsNative(dir))}
-$p = New-ScheduledTaskPrincipal -UserId ([System.Security.Principal.WindowsIdentity]::GetCurrent().Name) -LogonType S4U
-$s = New-ScheduledTaskSettingsSet -ExecutionTimeLimit (New-TimeSpan -Hours 1) -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries
-$null = Register-ScheduledTask -TaskName ${psQuote(task)} -Action $a -Principal $p -Settings $s -Force
-Start-ScheduledTask -TaskName ${psQuote(task)}`;
+/**
+ * What the scenario scripts share (the Linux ones' counterparts in posix.ts): frames for the
+ * harness are lines starting with the nonce (`Tell` on stderr), `Harness` writes a line classed
+ * infrastructure, `Receive` writes the files that follow the script on stdin (byte counts, from
+ * the raw stream), `Follow` streams the log from a byte offset with shared access (the EMS keeps
+ * writing) while it watches the EMS's state, until EOF.
+ * $argv: nonce dir rest-port, the mode's own values, then the files as name size public.
+ */
+const SCENARIO_FUNCTIONS = String.raw`$nonce = $argv[0]; $dir = $argv[1]; $port = [int]$argv[2]
+function Tell([string]$s) { [Console]::Error.WriteLine("$nonce $s"); [Console]::Error.Flush() }
+function Harness([string]$s) { [Console]::Error.WriteLine("harness: $s"); [Console]::Error.Flush() }
+function Listening { @([System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().GetActiveTcpListeners() | ForEach-Object { $_.Port } | Sort-Object -Unique) }
+function Ports { Tell ('ports ' + ((Listening) -join ' ')) }
+function Receive([object[]]$spec) {
+  for ($i = 0; $i + 2 -lt $spec.Count; $i += 3) {
+    $n = [int]$spec[$i + 1]; $buf = New-Object byte[] $n; $got = 0
+    while ($got -lt $n) { $r = $in.Read($buf, $got, $n - $got); if ($r -le 0) { break }; $got += $r }
+    if ($got -lt $n) { Harness "the upload of $($spec[$i]) was cut short ($got of $n bytes): the link to the harness dropped"; return $false }
+    [System.IO.File]::WriteAllBytes((Join-Path $dir $spec[$i]), $buf)
+  }
+  $true
 }
+function Prepare([object[]]$spec) {
+  try {
+    $null = New-Item -ItemType Directory -Path $dir
+    PRIVATE_DIR
+  } catch { Harness "cannot create the scenario directory $($dir): $($_.Exception.Message)"; exit 1 }
+  if (-not (Receive $spec)) { Remove-Item -LiteralPath $dir -Recurse -Force; exit 1 }
+  if ((Listening) -contains $port) { Harness "the REST port $port chosen for the EMS is in use on the gateway"; Remove-Item -LiteralPath $dir -Recurse -Force; exit 1 }
+}
+function Follow([string]$log, [long]$offset, [scriptblock]$running, [scriptblock]$exitCode) {
+  $reader = $null; $ctl = New-Object byte[] 64; $pending = $in.ReadAsync($ctl, 0, 64); $exited = $false; $tick = 0
+  while ($true) {
+    if (-not $reader -and (Test-Path -LiteralPath $log)) {
+      $fs = [System.IO.File]::Open($log, 'Open', 'Read', 'ReadWrite, Delete'); $null = $fs.Seek($offset, 'Begin'); $reader = New-Object System.IO.StreamReader($fs)
+    }
+    if ($reader) { $chunk = $reader.ReadToEnd(); if ($chunk) { [Console]::Out.Write($chunk); [Console]::Out.Flush() } }
+    if ($pending.IsCompleted) {
+      if ($pending.Result -le 0) { break }
+      $pending = $in.ReadAsync($ctl, 0, 64)
+    }
+    if (-not $exited -and ($tick % 2) -eq 0 -and -not (& $running)) {
+      $exited = $true
+      $grown = 0; if (Test-Path -LiteralPath $log) { $grown = (Get-Item -LiteralPath $log).Length - $offset }
+      $code = "$(& $exitCode)".Trim(); if (-not $code) { $code = '-' }
+      Tell "exit $code - $grown"
+    }
+    $tick++; Start-Sleep -Milliseconds 100
+  }
+  if ($reader) { $reader.Close() }
+  $exited
+}`.replace('PRIVATE_DIR', privateDirScript('$dir').replace(/\n/g, '\n    '));
 
-export const taskScripts = (task: string, dir: string) => {
-  const t = psQuote(task);
-  const d = psQuote(windowsNative(dir));
-  return {
-    running: `if ((Get-ScheduledTask -TaskName ${t}).State -ne 'Running') { exit 1 }`,
-    exitCode: `(Get-ScheduledTaskInfo -TaskName ${t}).LastTaskResult`,
-    // Stopping the task ends cmd.exe; the EMS under it is ended by its command line.
-    stop: `Stop-ScheduledTask -TaskName ${t} -ErrorAction SilentlyContinue
-$dir = ${d}
-${stopProcessesNaming('$dir')}
-Unregister-ScheduledTask -TaskName ${t} -Confirm:$false`,
-  };
-};
+/**
+ * One scenario on a gateway whose EMS a Windows service runs: the service stopped, the install's
+ * config.json replaced by the scenario's (the journal holds the original), the service started,
+ * the log followed; at EOF the service stopped, the original put back, the directory removed.
+ * $argv after the common three: config backup log service ('' backup: there was no config.json).
+ */
+export const SERVICE_SCENARIO_SCRIPT = `${SCENARIO_FUNCTIONS}
+$config = $argv[3]; $backup = $argv[4]; $log = $argv[5]; $service = $argv[6]
+function PutBack {
+  try {
+    if ($backup) { Copy-Item -LiteralPath $backup -Destination "$config.wsems-new" -Force; Move-Item -LiteralPath "$config.wsems-new" -Destination $config -Force }
+    elseif (Test-Path -LiteralPath $config) { Remove-Item -LiteralPath $config -Force }
+  } catch { Harness "cannot put $config back from $($backup): $($_.Exception.Message)" }
+}
+Prepare $argv[7..($argv.Count - 1)]
+try {
+  Stop-Service -Name $service -Force
+  Copy-Item -LiteralPath (Join-Path $dir 'config.json') -Destination "$config.wsems-new" -Force; Move-Item -LiteralPath "$config.wsems-new" -Destination $config -Force
+  $offset = 0; if (Test-Path -LiteralPath $log) { $offset = (Get-Item -LiteralPath $log).Length }
+  Start-Service -Name $service
+} catch {
+  Harness "cannot start $($service): $($_.Exception.Message)"
+  Stop-Service -Name $service -Force -ErrorAction SilentlyContinue; PutBack; Remove-Item -LiteralPath $dir -Recurse -Force; exit 1
+}
+Tell 'started'
+$exited = Follow $log $offset { (Get-Service -Name $service).Status -eq 'Running' } { (Get-CimInstance Win32_Service | Where-Object { $_.Name -eq $service }).ExitCode }
+try { Stop-Service -Name $service -Force } catch { Harness "cannot stop $($service): $($_.Exception.Message)" }
+if (-not $exited) { Tell 'exit - -' }
+PutBack
+Remove-Item -LiteralPath $dir -Recurse -Force
+Ports`;
+
+/**
+ * One scenario run as a scheduled task (the EMS outlives no SSH session this way): the task
+ * registered on the session's config.json and started, its log (cmd.exe's redirect) followed; at
+ * EOF the task stopped and unregistered, the EMS ended by its command line, the directory removed.
+ * $argv after the common three: the task's name and its cmd.exe line (/d /s /c ""exe" "-cfg" …"), then the files.
+ */
+export const TASK_SCENARIO_SCRIPT = `${SCENARIO_FUNCTIONS}
+$task = $argv[3]; $line = $argv[4]; $log = Join-Path $dir 'ems.log'
+Prepare $argv[5..($argv.Count - 1)]
+try {
+  $a = New-ScheduledTaskAction -Execute 'cmd.exe' -Argument $line -WorkingDirectory $dir
+  $p = New-ScheduledTaskPrincipal -UserId ([System.Security.Principal.WindowsIdentity]::GetCurrent().Name) -LogonType S4U
+  $s = New-ScheduledTaskSettingsSet -ExecutionTimeLimit (New-TimeSpan -Hours 1) -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries
+  $null = Register-ScheduledTask -TaskName $task -Action $a -Principal $p -Settings $s -Force
+  Start-ScheduledTask -TaskName $task
+} catch { Harness "cannot start the EMS as scheduled task $($task): $($_.Exception.Message)"; Remove-Item -LiteralPath $dir -Recurse -Force; exit 1 }
+Tell 'started'
+$exited = Follow $log 0 { (Get-ScheduledTask -TaskName $task).State -eq 'Running' } { (Get-ScheduledTaskInfo -TaskName $task).LastTaskResult }
+Stop-ScheduledTask -TaskName $task -ErrorAction SilentlyContinue
+$null = ${stopProcessesNaming('$dir')}
+Unregister-ScheduledTask -TaskName $task -Confirm:$false -ErrorAction SilentlyContinue
+if (-not $exited) { Tell 'exit - -' }
+Remove-Item -LiteralPath $dir -Recurse -Force
+Ports`;
+
+/**
+ * The target EMS's `-encrypt` for each secret, from its install directory, each secret one
+ * verbatim argument: per secret a frame with the exit code and the last line of output, then one
+ * with the last line of its stderr. $argv: nonce install-dir executable, then the secrets.
+ */
+export const ENCRYPT_ALL_SCRIPT = String.raw`$nonce = $argv[0]
+Set-Location -LiteralPath $argv[1]
+$exe = $argv[2]
+foreach ($s in $argv[3..($argv.Count - 1)]) {
+  $err = [System.IO.Path]::GetTempFileName()
+  $ErrorActionPreference = 'Continue'
+  $out = & $exe -encrypt $s 2>$err
+  $code = $LASTEXITCODE
+  $ErrorActionPreference = 'Stop'
+  $last = @($out | Where-Object { "$_".Trim() }) | Select-Object -Last 1
+  [Console]::Out.WriteLine("$nonce $code $last")
+  $e = @(Get-Content -LiteralPath $err | Where-Object { "$_".Trim() }) | Select-Object -Last 1
+  [Console]::Out.WriteLine("$nonce err $e")
+  Remove-Item -LiteralPath $err -Force
+}`;
 
 // --- the driver --------------------------------------------------------------------------------
 
@@ -163,8 +261,16 @@ export class SshWindowsTarget extends GatewayTarget {
     return windowsForward(native);
   }
 
-  protected lockCommand(lockFile: string): string {
-    return psCommand(lockScript(lockFile));
+  protected bootstrapCommand(): string {
+    return psCommand(BOOTSTRAP_SCRIPT);
+  }
+
+  protected frame(s: Script): Buffer {
+    return psFrame(s.script, s.args);
+  }
+
+  protected lockCommand(workDir: string, runsDir: string, lockFile: string): string {
+    return psCommand(lockScript(workDir, runsDir, lockFile));
   }
 
   protected probeCommand(host: string, port: number): string {
@@ -175,16 +281,13 @@ export class SshWindowsTarget extends GatewayTarget {
     return (await conn.run(psCommand(LISTENING_PORTS_SCRIPT), 'list listening ports')).split(/\s+/).filter(Boolean).map(Number);
   }
 
-  protected encryptCommand(secret: string): string {
+  protected encryptAllScript(nonce: string, secrets: string[]): Script {
     try {
-      return psCommand(encryptScript(this.config.installDir, this.config.executable, secret));
+      for (const s of secrets) nativeArg(s, 'the secret to encrypt');
     } catch (e) {
       throw new InfrastructureError(`${this.id}: ${(e as Error).message}`);
     }
-  }
-
-  protected removeTreeCommand(dir: string): string {
-    return psCommand(removeTreeScript(dir));
+    return { script: ENCRYPT_ALL_SCRIPT, args: [nonce, windowsNative(this.config.installDir), windowsNative(this.config.executable), ...secrets] };
   }
 
   protected clearRunsCommand(runsDir: string): string {
@@ -195,14 +298,9 @@ export class SshWindowsTarget extends GatewayTarget {
     return psCommand(executableCheckScript(this.config.executable));
   }
 
-  protected async makePrivateDir(dir: string): Promise<void> {
-    await this.conn!.mkdirp(this.sftpPath(dir), 0o700);
-    await this.conn!.run(psCommand(privateDirScript(dir)), `restrict ${dir} to the login user`);
-  }
-
   protected makeLauncher(conn: SshConnection): Launcher {
     const s = this.startMode;
-    if (s.mode === 'scheduled-task') return new TaskLauncher(conn, this.config.executable);
+    if (s.mode === 'scheduled-task') return new TaskLauncher(this.config.executable);
     const abs = (p: string) => (win32.isAbsolute(p) ? windowsNative(p) : win32.join(windowsNative(this.config.installDir), p));
     return new WindowsServiceLauncher(conn, s.service, abs(s.config), abs(s.log));
   }
@@ -213,10 +311,12 @@ function ps(conn: SshConnection, script: string, what: string): Promise<string> 
   return conn.run(psCommand(script), what);
 }
 
-async function follow(conn: SshConnection, log: string, offset: number) {
-  return conn.spawn(psCommand(followScript(log, offset)));
+/** The $argv every scenario script starts with. */
+function commonArgs(plan: ScenarioPlan): string[] {
+  return [plan.nonce, windowsNative(plan.dir), String(plan.restPort)];
 }
 
+/** A Windows service owns the EMS: the install's config.json is swapped (journaled), the service restarted, in the scenario's script. */
 class WindowsServiceLauncher implements Launcher {
   readonly changes: string[];
   readonly service: ServiceControl;
@@ -224,7 +324,7 @@ class WindowsServiceLauncher implements Launcher {
 
   constructor(
     private readonly conn: SshConnection,
-    name: string,
+    private readonly name: string,
     private readonly config: string,
     private readonly log: string,
   ) {
@@ -238,64 +338,28 @@ class WindowsServiceLauncher implements Launcher {
     };
   }
 
-  configPath(): string {
-    return this.config;
-  }
-
   async preflight(): Promise<void> {
     await ps(this.conn, this.#scripts.check, `find service ${this.service.name}`);
   }
 
-  async start(): Promise<RemoteRun> {
-    await this.service.stop();
-    const size = async () => Number((await ps(this.conn, fileSizeScript(this.log), `read the size of ${this.log}`)).trim()) || 0;
-    const offset = await size();
-    const ch = await follow(this.conn, this.log, offset);
-    try {
-      await this.service.start();
-    } catch (e) {
-      ch.close();
-      await this.service.stop().catch(() => undefined); // never left running on a scenario's config
-      throw e;
-    }
-    return managedRun({
-      follow: ch,
-      running: this.service.running,
-      exitCode: async () => exitCodeOf(await ps(this.conn, this.#scripts.exitCode, 'read the service exit code')),
-      stop: this.service.stop,
-      endFollow: () => ch.close(), // Windows ends the follower with its session
-      drain: { from: offset, logSize: size },
-    });
+  scenario(plan: ScenarioPlan): ScenarioScript {
+    const original = plan.journal.files.find((f) => f.path === this.config);
+    if (!original) throw new InfrastructureError(`${this.conn.opts.targetId}: the restore journal does not hold ${this.config}: not swapping it`);
+    return { script: SERVICE_SCENARIO_SCRIPT, args: [...commonArgs(plan), this.config, original.backup ?? '', this.log, this.name, ...fileArgs(plan.files)], drain: 'grown', output: 'service log' };
   }
 }
 
 class TaskLauncher implements Launcher {
   readonly changes: string[] = [];
 
-  constructor(
-    private readonly conn: SshConnection,
-    private readonly executable: string,
-  ) {}
-
-  configPath(sessionDir: string): string {
-    return win32.join(sessionDir, 'config.json');
-  }
+  constructor(private readonly executable: string) {}
 
   async preflight(): Promise<void> {}
 
-  async start(sessionDir: string, configPath: string): Promise<RemoteRun> {
-    const task = `${TASK_PREFIX}${win32.basename(sessionDir)}`;
-    const log = win32.join(sessionDir, 'ems.log');
-    const s = taskScripts(task, sessionDir);
-    const ch = await follow(this.conn, log, 0);
-    await ps(this.conn, startTaskScript(task, this.executable, configPath, sessionDir, log), `start the EMS as scheduled task ${task}`);
-    return managedRun({
-      follow: ch,
-      running: async () => (await this.conn.exec(psCommand(s.running))).code === 0,
-      exitCode: async () => exitCodeOf(await ps(this.conn, s.exitCode, 'read the task result')),
-      stop: async () => void (await ps(this.conn, s.stop, `stop scheduled task ${task}`)),
-      endFollow: () => ch.close(),
-      drain: { from: 0, logSize: async () => Number((await ps(this.conn, fileSizeScript(log), `read the size of ${log}`)).trim()) || 0 },
-    });
+  scenario(plan: ScenarioPlan): ScenarioScript {
+    const dir = windowsNative(plan.dir);
+    // The task runs cmd.exe, every word quoted; what cmd.exe cannot carry is refused here, before anything is sent.
+    const line = cmdLine([windowsNative(this.executable), '-cfg', win32.join(dir, 'config.json')], win32.join(dir, 'ems.log'));
+    return { script: TASK_SCENARIO_SCRIPT, args: [...commonArgs(plan), `${TASK_PREFIX}${win32.basename(dir)}`, line, ...fileArgs(plan.files)], drain: 'grown', output: 'task log' };
   }
 }

@@ -142,7 +142,8 @@ export class Jvm {
   static async #start(dhBits: Java7DhBits): Promise<Jvm> {
     const t0 = performance.now();
     const java = javaExecutable();
-    const child = spawn(java, jvmArgs(dhBits, await frontLaunch()), { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in the terminal reaches the harness only, whose running scenarios still end (the JVM ends with our stdin).
+    const child = spawn(java, jvmArgs(dhBits, await frontLaunch()), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-STDERR_TAIL);
