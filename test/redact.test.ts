@@ -14,6 +14,25 @@ describe('Redactor', () => {
     assert.equal(r.text('ab(c)d'), 'ab(c)d');
   });
 
+  it('redacts object keys too (a secret used as a key), and secret-named fields whatever their value', () => {
+    const r = new Redactor().add('s3cr3t-key');
+    const out = r.value({ 's3cr3t-key': 'seen', nested: [{ 'x-s3cr3t-key-y': 1 }], passphrase: 'unregistered value', key_passphrase: '', password: 42 });
+    assert.deepEqual(Object.keys(out), [REDACTED, 'nested', 'passphrase', 'key_passphrase', 'password']);
+    assert.deepEqual(out.nested, [{ [`x-${REDACTED}-y`]: 1 }]);
+    assert.equal(out.passphrase, REDACTED, 'a secret-named field is redacted even when nobody registered its value');
+    assert.equal(out.key_passphrase, '', 'an empty value has nothing to hide');
+    assert.equal(out.password, 42, 'only strings are values to redact');
+    assert.ok(!JSON.stringify(out).includes('s3cr3t-key'));
+  });
+
+  it('leaves buffers, numbers, booleans and null as they are', () => {
+    const r = new Redactor().add('s3cr3t-key');
+    const buf = Buffer.from('s3cr3t-key');
+    const out = r.value({ buf, n: 1, b: true, z: null, u: undefined });
+    assert.equal(out.buf, buf);
+    assert.deepEqual({ ...out, buf: 0 }, { buf: 0, n: 1, b: true, z: null, u: undefined });
+  });
+
   it('removes private-key PEM blocks of any kind', () => {
     const pem = '-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----';
     assert.equal(new Redactor().text(`key: ${pem} end`), `key: ${REDACTED} end`);

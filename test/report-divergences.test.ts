@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { applyDivergences, loadExpectations, outcomeOf } from '../harness/report/divergences.ts';
+import { applyDivergences, classify, loadExpectations, outcomeOf } from '../harness/report/divergences.ts';
 import { evaluate } from '../harness/report/gates.ts';
 import type { ResultsFile } from '../harness/report/results.ts';
 import { DEFAULT_INVENTORY } from '../targets/inventory.ts';
@@ -62,6 +62,25 @@ describe('known divergences', () => {
     assert.equal(on('simulator', 'cert.host.mismatch').divergence, undefined);
     // Unlisted deviations stay what they are.
     assert.equal(outcomeOf(on('gw-axtls', 'cert.expired')), 'failed');
+  });
+
+  it('a listed verdict and class must both match: the same status with another class is a different deviation', () => {
+    const [r] = fixtureDoc().results.filter((x) => x.target === 'gw-axtls' && x.scenario === 'cert.expired');
+    const listed = (over: object) => ({ file: 'gw.yaml', entries: { 'cert.expired': { status: 'failed' as const, reason: 'r', link: 'https://t.example.com/1', ...over } } });
+    // r: failed, REFUSED untrusted-cert.
+    assert.equal(classify(r!, listed({ verdict: 'REFUSED', class: 'untrusted-cert' }))?.state, 'known');
+    assert.equal(classify(r!, listed({}))?.state, 'known', 'neither verdict nor class listed: the status alone');
+    const otherClass = classify(r!, listed({ verdict: 'REFUSED', class: 'expired' }));
+    assert.equal(otherClass?.state, 'changed');
+    assert.equal(otherClass?.note, 'listed in gw.yaml as failed (REFUSED: expired), but got failed (REFUSED: untrusted-cert): a different deviation from the known one (https://t.example.com/1)');
+    assert.equal(classify(r!, listed({ class: 'expired' }))?.state, 'changed', 'a class alone is checked too');
+    assert.equal(classify(r!, listed({ verdict: 'HANG' }))?.state, 'changed');
+    assert.equal(classify(r!, listed({ status: 'broken' }))?.state, 'changed', 'listed broken, failed instead');
+    assert.equal(classify({ ...r!, scenario: 'not.listed' }, listed({}))?.state, undefined);
+    assert.equal(classify(r!, undefined), undefined);
+    // An unlisted class is no known divergence: the run fails.
+    assert.equal(evaluate(applyDivergences([r!], new Map([['gw-axtls', listed({ class: 'expired' })]]))).exitCode, 1);
+    assert.equal(evaluate(applyDivergences([r!], new Map([['gw-axtls', listed({ class: 'untrusted-cert' })]]))).exitCode, 0);
   });
 
   it('re-applying drops blocks the current lists no longer give', () => {
