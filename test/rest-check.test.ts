@@ -12,6 +12,7 @@ import { family } from '../harness/scenario/model.ts';
 import { runScenario } from '../harness/scenario/run.ts';
 import type { Target } from '../harness/scenario/target.ts';
 import { DEFAULT_INVENTORY, loadTargets } from '../targets/inventory.ts';
+import { override, wrapTarget } from './target-wrap.ts';
 
 // The EMS's REST server is rendered explicitly (host, port, ssl, authenticate) and the isConnected
 // check dials exactly that: the EMS takes `localhost` as the IPv6 loopback (EMS-FACTS.md "The
@@ -31,6 +32,14 @@ async function fakeRest(host: string, connected: boolean): Promise<{ server: Ser
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { server, port: (server.address() as { port: number }).port };
+}
+
+/**
+ * The simulator as it is (real TLS, real AlwaysOn, its log), but its REST API answering `answer`:
+ * an EMS whose local server disagrees with its connection.
+ */
+function withRestAnswer(target: Target, answer: () => Promise<boolean>): Target {
+  return wrapTarget(target, { ems: (p) => override(p, { isConnected: answer }) });
 }
 
 describe('the REST check follows the rendered config', function () {
@@ -84,6 +93,39 @@ describe('the REST check follows the rendered config', function () {
     assert.equal(r.status, 'passed', r.message);
     assert.equal((r.actual.evidence.config as { http_server: { host: string } }).http_server.host, '::1');
     assert.equal(r.actual.evidence.restConnected, true);
+  });
+
+  it('fails a connection both sides confirm when the EMS REST API says isConnected=false (asked again for a while first)', async () => {
+    let asked = 0;
+    const r = await runScenario('rest', scenario(), withRestAnswer(simulator, async () => (asked++, false)), { catalogue, redactor: new Redactor() });
+    assert.equal(r.actual.verdict, 'CONNECTED', 'the platform saw AUTH and the EMS logged it');
+    assert.equal(r.status, 'failed');
+    assert.equal(r.message, 'the platform and the EMS log say connected, but the EMS REST API says isConnected=false');
+    assert.equal(r.actual.evidence.restConnected, false);
+    assert.ok(asked > 1, `asked ${asked} time(s): a REST state that trails the log gets asked again`);
+  });
+
+  it('fails it too when the REST API cannot be reached at all', async () => {
+    const r = await runScenario('rest', scenario(), withRestAnswer(simulator, () => Promise.reject(new Error('ECONNREFUSED'))), { catalogue, redactor: new Redactor() });
+    assert.equal(r.status, 'failed');
+    assert.equal(r.actual.evidence.restConnected, false);
+  });
+
+  it('passes when the REST state catches up with the log within the recheck window', async () => {
+    let asked = 0;
+    const r = await runScenario('rest', scenario(), withRestAnswer(simulator, async () => ++asked >= 3), { catalogue, redactor: new Redactor() });
+    assert.equal(r.status, 'passed', r.message);
+    assert.equal(r.actual.evidence.restConnected, true);
+    assert.equal(asked, 3);
+  });
+
+  it('never asks the REST API when the EMS refused', async () => {
+    let asked = 0;
+    const refused = scenario({ endpoint: { cert: 'leaf-self-signed' }, ems: { certificates: { validate: true, allow_self_signed: false, cert_chain: { file: 'chain-root.pem' } } }, expect: { outcome: 'refuses', class: 'self-signed' } });
+    const r = await runScenario('rest', refused, withRestAnswer(simulator, async () => (asked++, false)), { catalogue, redactor: new Redactor() });
+    assert.equal(r.status, 'passed', r.message);
+    assert.equal(asked, 0);
+    assert.equal(r.actual.evidence.restConnected, undefined);
   });
 
   it('a target with restHost ::1 in its inventory entry renders ::1 for every scenario', async () => {
