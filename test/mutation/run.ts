@@ -39,6 +39,7 @@ export const CORE_TESTS = [
   'test/report-divergences.test.ts',
   'test/report-gates.test.ts',
   'test/report-junit.test.ts',
+  'test/report-golden.test.ts',
   'test/report-matrix.test.ts',
   'test/report-weak.test.ts',
   'test/report-writers.test.ts',
