@@ -102,11 +102,19 @@ const sourceUrls = {
   setup(b) {
     b.onLoad({ filter: /\.(ts|mjs)$/ }, (args) => {
       if (args.path.split(/[\\/]/).includes('node_modules')) return undefined;
-      const text = readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
+      const text = withOwnUrl(readFileSync(args.path, 'utf8'), pathToFileURL(args.path).href);
       return { contents: text, loader: args.path.endsWith('.ts') ? 'ts' : 'js' };
     });
   },
 };
+
+/**
+ * Every `import.meta.url` expression in a source as the given URL; not the words inside a string
+ * (the simulator's build.mjs names `'import.meta.url'` as the key of an esbuild define).
+ */
+function withOwnUrl(text, url) {
+  return text.replace(/(?<![\w$.'"`])import\.meta\.url(?![\w$'"`])/g, JSON.stringify(url));
+}
 
 /**
  * Packages bundled keep finding their own files: `import.meta.url`, `__dirname` and `__filename`
@@ -119,7 +127,7 @@ const packageUrls = {
       const text = readFileSync(args.path, 'utf8');
       if (!/import\.meta\.url|\b__dirname\b|\b__filename\b/.test(text)) return undefined;
       return {
-        contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+        contents: withOwnUrl(text, pathToFileURL(args.path).href)
           .replace(/\b__dirname\b/g, JSON.stringify(dirname(args.path))).replace(/\b__filename\b/g, JSON.stringify(args.path)),
         loader: 'js',
         resolveDir: dirname(args.path),

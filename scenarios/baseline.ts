@@ -83,6 +83,13 @@ export default family('baseline', { ems: { certificates: VALIDATING } }, [
     expect: refusedOrWeak('untrusted-cert', 'accepted a platform certificate signed with SHA-1 (BASE-WEAKSIG)'),
   },
   {
+    id: 'baseline.md5-leaf',
+    title: 'Leaf signed with MD5: refused as untrusted; accepted is recorded as weak',
+    requirements: ['BASE-WEAKSIG'],
+    endpoint: { cert: 'leaf-md5' },
+    expect: refusedOrWeak('untrusted-cert', 'accepted a platform certificate signed with MD5 (BASE-WEAKSIG)'),
+  },
+  {
     id: 'baseline.rsa1024-leaf',
     title: 'Leaf with an RSA-1024 key: refused as untrusted; accepted is recorded as weak',
     requirements: ['BASE-WEAKKEY'],

@@ -126,6 +126,15 @@ export default family('certificates', {}, [
     expect: { outcome: 'connects' },
   },
   {
+    // The switch turns off the host-name check only: a client that sets SSL_VERIFY_NONE for it is caught here.
+    id: 'cert.host.check-disabled-still-validates',
+    title: 'disable_hostname_validation: true still validates the chain: an untrusted platform is refused',
+    requirements: ['CERT-HOST', 'CERT-VALIDATE'],
+    endpoint: { cert: 'leaf-untrusted' },
+    ems: { certificates: { ...VALIDATING, disable_hostname_validation: true } },
+    expect: { outcome: 'refuses', class: 'untrusted-cert' },
+  },
+  {
     id: 'cert.host.ip-san',
     title: 'ws_servers host given as 127.0.0.1 matches the certificate IP SAN: connects',
     requirements: ['CERT-HOST'],
@@ -146,6 +155,17 @@ export default family('certificates', {}, [
     ems: { certificates: VALIDATING },
     expect: { outcome: 'connects' as const },
   })),
+  {
+    // Every path of the group in the escaped form, not only cert_chain's: the client certificate and its key too.
+    id: 'cert.paths.windows-escaped.client-key',
+    title: 'client_cert and key_file written in the windows-escaped form, the platform requiring the certificate: connects with mutual TLS',
+    requirements: ['CERT-PATHS', 'CERT-CLIENT'],
+    paths: 'windows-escaped',
+    needs: ['windows-paths'],
+    endpoint: { cert: 'leaf-valid', clientAuth: { require: true, trust: 'client-ca' } },
+    ems: { certificates: { ...VALIDATING, client_cert: { cert: 'client-valid' }, key_file: { key: 'client-valid' } } },
+    expect: { outcome: 'connects' },
+  },
   {
     id: 'cert.paths.posix',
     title: 'Certificate paths with forward slashes on Linux: connects',

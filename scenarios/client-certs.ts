@@ -21,6 +21,20 @@ export default family('client-certificates', { endpoint: REQUIRE_CLIENT_CERT, em
     expect: { outcome: 'connects' },
   },
   {
+    id: 'client.trusted-pem.validate-off',
+    title: 'validate: false, the platform requiring a client certificate: the EMS still presents it, connects',
+    requirements: ['CERT-CLIENT'],
+    ems: { certificates: { validate: false, ...CLIENT_PEM } },
+    expect: { outcome: 'connects' },
+  },
+  {
+    id: 'client.chained',
+    title: 'client_cert holding the client certificate and its intermediate, the platform trusting only the client root: the EMS sends the chain, connects',
+    requirements: ['CERT-CLIENT'],
+    ems: { certificates: { client_cert: { file: 'client-chained-with-intermediate.pem' }, key_file: { key: 'client-chained' } } },
+    expect: { outcome: 'connects' },
+  },
+  {
     id: 'client.rogue-ca',
     title: 'Client certificate from a CA the platform does not trust: refused (client certificate rejected)',
     requirements: ['CERT-CLIENT'],

@@ -140,6 +140,16 @@ export default family('fips', { ems: { certificates: VALIDATING } }, [
     }],
   },
   {
+    // The list allows an approved suite, so FIPS mode starts; the Camellia it also names must still never be negotiated.
+    id: 'fips.algos.cipher-suite-filtered',
+    title: 'FIPS mode with a cipher_suite naming Camellia and an approved suite, against a platform offering only Camellia: refused (no shared cipher)',
+    requirements: ['FIPS-ALGOS'],
+    needs: ['fips'],
+    endpoint: { maxVersion: 'TLSv1.2', ciphers: 'CAMELLIA128-SHA256:CAMELLIA256-SHA' },
+    ems: { fips: FIPS_ON, certificates: { cipher_suite: 'CAMELLIA:ECDHE-RSA-AES128-GCM-SHA256' } },
+    expect: NO_SHARED,
+  },
+  {
     id: 'fips.algos.p12-3des',
     title: 'FIPS mode with a PKCS#12 client key encrypted with 3DES (PKCS#12 PBE): refused at start-up (FIPS violation), or connects with approved suites only',
     requirements: ['FIPS-ALGOS', 'CERT-KEYFORMAT'],

@@ -24,8 +24,9 @@ export abstract class EmsEvents {
     return this.#exit !== undefined;
   }
 
-  protected emitLine(text: string): void {
-    const line = { at: performance.now(), text };
+  /** `stream`: which of the EMS's outputs the line came on (stdout, stderr, a service log). */
+  protected emitLine(text: string, stream?: string): void {
+    const line = { at: performance.now(), text, ...(stream ? { stream } : {}) };
     this.#lines.push(line);
     this.#lineListeners.forEach((l) => l(line));
   }

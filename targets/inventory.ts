@@ -9,6 +9,7 @@ import { CapabilityName } from '../harness/scenario/capabilities.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';
 import { FIPS_POLICY_NAMES } from '../harness/scenario/fips-policy.ts';
 import { ERROR_MAP_PSEUDO_CLASSES } from '../harness/scenario/target.ts';
+import { LSR_WARNINGS } from '../harness/scenario/local-server-model.ts';
 import { LocalTarget } from './local.ts';
 import { SshLinuxFields, SshWindowsFields } from './ssh/schema.ts';
 import type { Target, TargetProfile } from '../harness/scenario/target.ts';
@@ -19,6 +20,12 @@ export { DEFAULT_EXPECTATIONS_DIR, DEFAULT_INVENTORY } from './defaults.ts';
 
 const ErrorMapEntry = z
   .object({ pattern: z.string().min(1), class: z.enum([...FAILURE_CLASSES, ...ERROR_MAP_PSEUDO_CLASSES]) })
+  .strict()
+  .refine((e) => isRegExp(e.pattern), { message: 'pattern is not a valid regular expression', path: ['pattern'] });
+
+/** One of the EMS's insecure-setting warnings as this build logs it (docs/target-profiles.md "Warning maps"). */
+const WarningEntry = z
+  .object({ pattern: z.string().min(1), warning: z.enum(LSR_WARNINGS) })
   .strict()
   .refine((e) => isRegExp(e.pattern), { message: 'pattern is not a valid regular expression', path: ['pattern'] });
 
@@ -35,6 +42,7 @@ const Profile = {
   /** Names from harness/scenario/capabilities.ts: a typo is an error, not a silently different expectation. */
   capabilities: z.array(CapabilityName).default([]),
   errorMap: z.array(ErrorMapEntry).default([]),
+  warningMap: z.array(WarningEntry).default([]),
   emsVersion: z.string().optional(),
   /** The FIPS policy FIPS-ALGOS judges this target's FIPS mode against (docs/target-profiles.md). */
   fipsPolicy: z.enum(FIPS_POLICY_NAMES).optional(),
@@ -108,6 +116,7 @@ export async function loadTargets(file: string, only: string[] = [], opts: { acc
         capabilities: t.capabilities,
         // Each entry remembers where it was written: an entry that never matches is reported there.
         errorMap: t.errorMap.map((e, j) => ({ ...e, origin: `${shown(file)}: targets[${index}].errorMap[${j}]` })),
+        ...(t.warningMap.length ? { warningMap: t.warningMap.map((e, j) => ({ ...e, origin: `${shown(file)}: targets[${index}].warningMap[${j}]` })) } : {}),
         ...(t.emsVersion ? { emsVersion: t.emsVersion } : {}),
         ...(t.fipsPolicy ? { fipsPolicy: t.fipsPolicy } : {}),
         ...(t.endpointPorts ? { endpointPorts: t.endpointPorts } : {}),

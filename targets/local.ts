@@ -1,15 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EmsEvents } from './ems-events.ts';
 import { freePort, releasePort } from '../harness/endpoints/ports.ts';
-import { askIsConnected, restEndpointOf, type RestEndpoint } from '../harness/ems/rest-endpoint.ts';
+import { LOOPBACKS } from '../harness/lsr/probe.ts';
 import { checkPrivateHosts, needsPrivateHosts, privateHostsText, withPrivateHosts } from './private-hosts.ts';
 import {
-  InfrastructureError, type EmsProcess, type Target, type TargetProfile, type TargetSession,
+  DialRefused, InfrastructureError, type EmsProcess, type Target, type TargetProfile, type TargetSession,
 } from '../harness/scenario/target.ts';
 
 // Drives any wsems-compatible executable on the harness host: the simulator by default, or a
@@ -53,6 +53,7 @@ export class LocalTarget implements Target {
 }
 
 class LocalSession implements TargetSession {
+  readonly dialRoute = 'a TCP connection on the harness host (the EMS runs here)';
   readonly #running = new Set<LocalEms>();
   readonly #ports: number[] = [];
 
@@ -77,10 +78,28 @@ class LocalSession implements TargetSession {
     return out.split('\n').pop()!.trim();
   }
 
+  /**
+   * Free on every loopback address a local-server scenario dials, not only on `host`: it also dials
+   * the addresses the EMS must not listen on, and a listener of someone else's there would look
+   * like the EMS's. Only loopbacks are bound (never a wildcard); a host without IPv6 gets `host` alone.
+   */
   async restPort(host?: string): Promise<number> {
-    const port = await freePort(host);
+    const port = await freePort([...new Set([...(host ? [host] : []), ...LOOPBACKS])]).catch(() => freePort(host));
     this.#ports.push(port);
     return port;
+  }
+
+  dial(host: string, port: number): Promise<Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const failed = (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'ECONNREFUSED' ? new DialRefused(`nothing listens on ${host}:${port} (ECONNREFUSED)`) : new InfrastructureError(`cannot connect to ${host}:${port}: ${e.message}`));
+      socket.once('error', failed);
+      socket.once('connect', () => {
+        socket.off('error', failed);
+        resolve(socket);
+      });
+    });
   }
 
   async start(configJson: string): Promise<EmsProcess> {
@@ -92,7 +111,7 @@ class LocalSession implements TargetSession {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group, so stop() reaches anything it started
     });
-    const ems = new LocalEms(child, restEndpointOf(configJson));
+    const ems = new LocalEms(child);
     this.#running.add(ems);
     await ems.spawned();
     return ems;
@@ -133,14 +152,11 @@ class LocalSession implements TargetSession {
 
 class LocalEms extends EmsEvents implements EmsProcess {
   readonly #done: Promise<void>;
-  constructor(
-    private readonly child: ChildProcess,
-    private readonly rest: RestEndpoint,
-  ) {
+  constructor(private readonly child: ChildProcess) {
     super();
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const [name, stream] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (text) => this.emitLine(text));
+      createInterface({ input: stream }).on('line', (text) => this.emitLine(text, name));
     }
     // 'close': the process has exited and both streams are read to their end, every line emitted.
     this.#done = new Promise((resolve) => {
@@ -155,11 +171,6 @@ class LocalEms extends EmsEvents implements EmsProcess {
       this.child.once('spawn', () => resolve());
       this.child.once('error', (e) => reject(new InfrastructureError(`cannot start the EMS: ${e.message}`)));
     });
-  }
-
-  /** Asks exactly the host and port config.json told the EMS to serve on. */
-  isConnected(): Promise<boolean> {
-    return askIsConnected(connect({ host: this.rest.host, port: this.rest.port }), this.rest);
   }
 
   async stop(): Promise<void> {

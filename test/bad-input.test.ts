@@ -46,12 +46,21 @@ describe('bad input', function () {
     assert.match(e.message!, /endpoint\.cert: unknown certificate "no-such-cert"/);
   });
 
+  it('an http_server file that is not in the catalogue is broken, naming the field', async () => {
+    const r = await runScenario('bad-input', scenario({
+      link: 'local-server', expect: { outcome: 'serves-tls', chain: ['leaf-local-server'] },
+      ems: { certificates: { validate: false }, http_server: { ssl: true, certificate: { file: 'no-such.pem' }, private_key: { key: 'leaf-local-server' } } },
+    }), simulator, ctx());
+    assert.equal(r.status, 'broken');
+    assert.match(r.message!, /scenario bad\.case: ems\.http_server\.certificate: unknown catalogue file "no-such\.pem"/);
+  });
+
   describe('a REST port already in use', () => {
     let busy: Server;
     before((done) => { busy = createServer().listen(0, '127.0.0.1', done); });
     after((done) => { busy.close(() => done()); });
 
-    it('is broken (infrastructure), not a refusal', async () => {
+    it('is broken (infrastructure), not a refusal; for a local-server scenario too, never a failure of the EMS', async () => {
       const port = (busy.address() as { port: number }).port;
       // A target whose sessions hand out the busy port: the seam is the port, the EMS is real.
       const target: Target = Object.create(simulator, {
@@ -59,10 +68,16 @@ describe('bad input', function () {
           value: async (id: string): Promise<TargetSession> => Object.assign(await simulator.openSession(id), { restPort: async () => port }),
         },
       });
-      const r = await runScenario('bad-input', scenario({}), target, ctx());
-      assert.equal(r.status, 'broken');
-      assert.match(r.message!, new RegExp(`http_server cannot listen on .*:${port}`));
-      assert.equal(r.endedBy, 'evidence');
+      const lsr = {
+        link: 'local-server', expect: { outcome: 'serves-tls', chain: ['leaf-local-server', 'local-server-ca'] },
+        ems: { certificates: { validate: false }, http_server: { ssl: true, certificate: { file: 'local-server-chain.pem' }, private_key: { key: 'leaf-local-server' } } },
+      };
+      for (const s of [scenario({}), scenario(lsr)]) {
+        const r = await runScenario('bad-input', s, target, ctx());
+        assert.equal(r.status, 'broken', s.link);
+        assert.match(r.message!, new RegExp(`http_server cannot listen on .*:${port}`));
+        assert.equal(r.endedBy, 'evidence');
+      }
     });
   });
 });

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { execa } from 'execa';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,5 +101,21 @@ describe('command line: typos and bad input exit 2 naming what exists', function
     assert.notEqual(r.exitCode, 0);
     assert.match(r.all ?? '', /no target "nosuch"; the inventory has: simulator, simulator-axtls/);
     assert.doesNotMatch(r.all ?? '', /Top-level await|Transform failed/);
+  });
+});
+
+describe('the bundled CLI (harness/launch.mjs)', function () {
+  this.timeout(60_000);
+  it('keeps the words import.meta.url inside strings: the simulator build it runs on a fresh clone keeps its esbuild define', async () => {
+    // `npm run conformance` on a fresh clone builds the simulator from the bundle; a define key
+    // rewritten into a file URL made that build fail ("Expected identifier but found …").
+    const r = await execa(process.execPath, [LAUNCH, 'list'], { cwd: REPO, reject: false });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const cache = join(REPO, 'node_modules/.cache/conformance-cli');
+    const latest = JSON.parse(await readFile(join(cache, 'latest.json'), 'utf8')) as { dir: string };
+    const chunks = await Promise.all((await readdir(join(cache, latest.dir))).filter((f) => f.endsWith('.mjs')).map((f) => readFile(join(cache, latest.dir, f), 'utf8')));
+    const build = chunks.find((c) => c.includes('buildSimulator'));
+    assert.ok(build, 'no chunk of the bundle holds the simulator build');
+    assert.match(build, /define: *\{ *["']import\.meta\.url["']: *MODULE_URL/);
   });
 });

@@ -94,6 +94,18 @@ await describeLab('the scenario families over SSH (virtual lab)', (lab) => {
     for (const g of gateways) assert.equal(results.find((r) => r.target === g.id && r.scenario === 'secret.app-key-encrypted')?.status, 'passed', g.id);
   });
 
+  it('runs the local-server family on each gateway, the LSR client on the gateway\'s loopback through an SSH forward', () => {
+    for (const g of [proc, service, tunnel]) {
+      const mine = results.filter((r) => r.target === g.id && r.family === 'local-server');
+      assert.ok(mine.length >= 25 && mine.every((r) => r.status === 'passed'), `${g.id}: ${problems(mine).join('; ')}`);
+      const probed = mine.filter((r) => r.actual.evidence.localServer);
+      assert.ok(probed.length >= 15, `${g.id}: the LSR client ran`);
+      for (const r of probed) assert.match(r.actual.evidence.localServer!.route, new RegExp(`^an SSH forward \\(forwardOut\\) through ${g.id}'s SSH connection`), `${g.id}/${r.scenario}`);
+      const localhost = mine.find((r) => r.scenario === 'lsr.host.localhost')!;
+      assert.deepEqual(localhost.actual.evidence.localServer!.listeners!.map((l) => `${l.address}:${l.listening}`), ['::1:true', '127.0.0.1:false', '127.0.0.2:false'], `${g.id}: the gateway's IPv6 loopback`);
+    }
+  });
+
   it('leaves the gateways as it found them: no journal, no run directory, no EMS of its own, the service back on its config', async () => {
     for (const g of [proc, service, tunnel]) {
       assert.deepEqual(await workLeftovers(g), [], `${g.id} work directory`);

@@ -20,7 +20,7 @@ const CERTS = [
   'leaf-valid', 'leaf-wrong-host', 'leaf-self-signed', 'leaf-expired', 'leaf-not-yet-valid',
   'expired-intermediate-ca', 'leaf-under-expired-intermediate', 'intermediate-not-ca', 'leaf-under-non-ca',
   'leaf-eku-client-only', 'leaf-sha1', 'leaf-rsa1024', 'leaf-no-org', 'intermediate-bare-ca', 'leaf-bare-issuer',
-  'client-ca', 'client-valid', 'rogue-client-ca', 'client-rogue',
+  'client-ca', 'client-valid', 'rogue-client-ca', 'client-rogue', 'client-intermediate-ca', 'client-chained',
   'leaf-wildcard', 'leaf-wildcard-partial', 'leaf-wildcard-tld', 'leaf-wildcard-inner', 'leaf-cn-match-san-not',
   'leaf-san-match-cn-not', 'leaf-cn-only', 'leaf-dns-san-only', 'leaf-ip-san-only', 'leaf-ip-in-dns-san', 'leaf-no-cn',
   'leaf-empty-subject', 'leaf-1000-sans', 'ec-root-ca', 'ec-intermediate-ca', 'leaf-ecdsa-p256', 'leaf-ecdsa-p384',
@@ -28,13 +28,15 @@ const CERTS = [
   'leaf-noncritical-unknown-ext', 'intermediate-pathlen0-ca', 'sub-intermediate-ca', 'leaf-pathlen-violated',
   'leaf-pathlen-ok', 'intermediate-nc-permitted-ca', 'leaf-nc-permitted-ok', 'leaf-nc-permitted-violated',
   'intermediate-nc-excluded-ca', 'leaf-nc-excluded-violated', 'intermediate-v1-ca', 'leaf-under-v1-ca',
+  'local-server-ca', 'leaf-local-server',
 ];
 const FILES = [
   'chain-root.pem', 'chain-issuer-last.pem', 'chain-other.pem', 'chain-issuer-first.pem', 'chain-issuer-middle.pem',
   'chain-root-and-intermediate.pem', 'chain-ec-root.pem', 'chain-comments.pem', 'chain-crlf.pem', 'chain-no-final-newline.pem',
-  'client-valid.enc.pem', 'client-valid.p8', 'client-valid.p12', 'client-valid-3des.p12',
+  'client-valid.enc.pem', 'client-valid.p8', 'client-valid.p12', 'client-valid-3des.p12', 'client-chained-with-intermediate.pem',
+  'local-server-chain.pem', 'local-server-chain-intermediate-first.pem', 'local-server.enc.pem',
 ];
-const SECRETS = ['pem-pass', 'p8-pass', 'p12-pass'];
+const SECRETS = ['pem-pass', 'p8-pass', 'p12-pass', 'lsr-key-pass', 'lsr-password'];
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
@@ -215,6 +217,13 @@ describe('PKI catalogue', function () {
     const rogue = await x509('client-rogue');
     assert.ok(rogue.verify((await x509('rogue-client-ca')).publicKey));
     assert.ok(!rogue.verify((await x509('client-ca')).publicKey));
+
+    // A client certificate under an intermediate: the file sent as client_cert holds both, leaf first.
+    const chained = await x509('client-chained');
+    const issuing = await x509('client-intermediate-ca');
+    assert.ok(chained.verify(issuing.publicKey) && !chained.verify((await x509('client-ca')).publicKey));
+    assert.ok(issuing.ca && issuing.verify((await x509('client-ca')).publicKey));
+    assert.deepEqual(chained.keyUsage, [CLIENT_AUTH]);
   });
 
   it('concatenates the CA bundles in the order given', async () => {
@@ -223,6 +232,7 @@ describe('PKI catalogue', function () {
     const of = async (...names: string[]) => Promise.all(names.map(async (n) => (await x509(n)).fingerprint256));
     assert.deepEqual(await fingerprints(cat.files['chain-issuer-last.pem']!), await of('other-root-ca', 'client-ca', 'root-ca'));
     assert.deepEqual(await fingerprints(cat.files['chain-root.pem']!), await of('root-ca'));
+    assert.deepEqual(await fingerprints(cat.files['client-chained-with-intermediate.pem']!), await of('client-chained', 'client-intermediate-ca'));
     assert.deepEqual(await fingerprints(cat.files['chain-other.pem']!), await of('other-root-ca'));
   });
 
@@ -294,6 +304,21 @@ describe('PKI catalogue', function () {
         assert.equal(await verify(leaf, { ca: 'ec-root-ca' }), 'OK', leaf);
         assert.equal(await verify(leaf), 20, `${leaf} does not chain to the RSA root`);
       }
+    });
+
+    it('issues the local server\'s leaf for localhost, 127.0.0.1 and ::1 under local-server-ca; its files hold it as named', async () => {
+      assert.equal(await verify('leaf-local-server', { host: 'localhost' }), 'OK');
+      assert.equal(await verify('leaf-local-server', { ip: '::1' }), 'OK');
+      assert.equal(await verify('leaf-local-server', { ip: '127.0.0.1' }), 'OK');
+      assert.equal(await verify('leaf-local-server', { host: 'platform.conformance.test' }), 62, 'no other name');
+      const subjects = (f: string) => openssl('storeutl', '-noout', '-text', '-certs', cat.files[f]!)!.out.match(/Subject: .*CN ?= ?[^\n]+/g)!.map((l) => /CN ?= ?(.+)$/.exec(l)![1]);
+      assert.deepEqual(subjects('local-server-chain.pem'), ['localhost', 'Conformance Local Server CA']);
+      assert.deepEqual(subjects('local-server-chain-intermediate-first.pem'), ['Conformance Local Server CA', 'localhost']);
+      const key = await readFile(cat.files['local-server.enc.pem']!, 'utf8');
+      assert.match(key, /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+      assert.equal(openssl('pkey', '-in', cat.files['local-server.enc.pem']!, '-passin', `pass:${cat.secrets['lsr-key-pass']}`, '-noout')!.status, 0);
+      assert.notEqual(openssl('pkey', '-in', cat.files['local-server.enc.pem']!, '-passin', 'pass:wrong', '-noout')!.status, 0);
+      assert.ok((await x509('leaf-local-server')).checkPrivateKey(createPrivateKey({ key, passphrase: cat.secrets['lsr-key-pass']! })));
     });
 
     it('breaks the constrained chains as named: pathLen, name constraints, critical extension, v1 CA', async () => {

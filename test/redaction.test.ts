@@ -10,13 +10,14 @@ import { REDACTED, Redactor } from '../harness/report/redact.ts';
 import { reportRedactor } from '../harness/report/write.ts';
 import { DEFAULT_INVENTORY, inventorySecrets } from '../targets/inventory.ts';
 
-// The main job, end to end, on the families that handle secrets (secrets, client certificates):
-// every secret the EMS was handed — app keys (random per scenario), catalogue passphrases and
-// their `-encrypt` forms — is recorded on the way in, then every file the job wrote under its
-// reports directory is searched for them. Zero hits, and every artifact is there.
+// The main job, end to end, on the families that handle secrets (secrets, client certificates,
+// the local server's passphrase and password): every secret the EMS was handed — app keys (random
+// per scenario), catalogue passphrases, the local server's password and their `-encrypt` forms — is
+// recorded on the way in, then every file the job wrote under its reports directory is searched
+// for them. Zero hits, and every artifact is there.
 
 const CLI = fileURLToPath(new URL('../harness/cli.ts', import.meta.url));
-const FAMILIES = ['secret.', 'client.'];
+const FAMILIES = ['secret.', 'client.', 'lsr.'];
 
 /** Records what the harness hands the EMS, then runs the real simulator (exec: same pid). */
 const CAPTURING_WSEMS = `#!/bin/sh
@@ -71,12 +72,15 @@ describe('the main job on the secret-handling families', function () {
   it('no file under reports/ holds any secret the EMS was handed', async () => {
     const secrets = new Set<string>(Object.values((await loadCatalogue()).secrets));
     const configs = (await readdir(capture)).filter((f) => f.startsWith('config-'));
+    let localServerSecrets = 0;
     assert.ok(configs.length >= 10, `only ${configs.length} EMS starts were recorded`);
     for (const f of configs) {
-      const cfg = JSON.parse(await readFile(join(capture, f), 'utf8')) as { appKey: string; certificates?: { key_passphrase?: string } };
+      const cfg = JSON.parse(await readFile(join(capture, f), 'utf8')) as { appKey: string; certificates?: { key_passphrase?: string }; http_server?: { passphrase?: string; password?: string } };
       secrets.add(cfg.appKey);
-      if (cfg.certificates?.key_passphrase) secrets.add(cfg.certificates.key_passphrase);
+      for (const s of [cfg.certificates?.key_passphrase, cfg.http_server?.passphrase, cfg.http_server?.password]) if (s) secrets.add(s);
+      if (cfg.http_server?.password) localServerSecrets++;
     }
+    assert.ok(localServerSecrets >= 5, `only ${localServerSecrets} EMS starts had a local-server password`);
     const encrypt = (await readFile(join(capture, 'encrypt.txt'), 'utf8')).split('\n').filter(Boolean);
     assert.ok(encrypt.length >= 8, 'clear app keys and passphrases went through -encrypt, with their encrypted forms');
     encrypt.forEach((s) => secrets.add(s));

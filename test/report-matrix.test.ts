@@ -34,6 +34,26 @@ describe('conformance matrix', () => {
     assert.equal(summaryLine(gw!), `2 of 8 requirements hold (4 failing, 1 with known divergences, 1 broken (infrastructure), ${REQUIREMENT_IDS.length - 8} not tested)`);
   });
 
+  it('shows a scenario that only leaked a secret as failing SECRET-NOLOG, holding for its own requirement', () => {
+    const leaked = fixtureDoc();
+    const sanity = leaked.results.find((r) => r.target === 'simulator' && r.scenario === 'baseline.sanity')!;
+    Object.assign(sanity, {
+      status: 'failed', requirements: ['BASE-SANITY', 'SECRET-NOLOG'], message: 'SECRET-NOLOG: the app key in stdout line 3: "‹app key›"',
+      checks: { failed: ['SECRET-NOLOG'], expectationStatus: 'passed' },
+    });
+    const lm = buildMatrix(leaked);
+    const cellOf = (id: string) => lm.families.flatMap((f) => f.rows).find((r) => r.id === id)!.cells[col('simulator')]!;
+    assert.equal(cellOf('SECRET-NOLOG').outcome, 'failed');
+    assert.equal(cellOf('BASE-SANITY').outcome, 'passed');
+  });
+
+  it('marks a run with an injected defect in its run line, and a run without none', () => {
+    const defective = fixtureDoc();
+    defective.results[0]!.injectedDefect = 'criteria-contains';
+    assert.match(renderMatrixMd(defective, buildMatrix(defective)), /DEFECT INJECTED \(mutation testing, not a conformance verdict\): criteria-contains/);
+    assert.doesNotMatch(renderMatrixMd(doc, m), /DEFECT INJECTED/);
+  });
+
   it('keeps results without a requirement visible in a row of their own', () => {
     const harness = m.families.find((f) => f.name === 'harness')!;
     assert.equal(harness.rows[0]!.cells[col('simulator')]!.outcome, 'broken');

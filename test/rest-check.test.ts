@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { askIsConnected, IS_CONNECTED_PATH, restEndpointOf } from '../harness/ems/rest-endpoint.ts';
@@ -23,6 +24,13 @@ const scenario = (over: object = {}) =>
     id: 'rest.case', title: 't', requirements: ['BASE-SANITY'], expect: { outcome: 'connects' },
     ems: { certificates: { validate: false } }, ...over,
   }]).scenarios[0]!;
+
+function dial(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host, port });
+    s.once('connect', () => resolve(s)).once('error', reject);
+  });
+}
 
 /** An isConnected answer on one address only. */
 async function fakeRest(host: string, connected: boolean): Promise<{ server: Server; port: number }> {
@@ -52,31 +60,37 @@ describe('the REST check follows the rendered config', function () {
   });
 
   it('reads http_server as the EMS does: localhost is ::1, the port defaults to 8000', () => {
-    assert.deepEqual(restEndpointOf('{"http_server":{"host":"127.0.0.1","port":20001,"ssl":false,"authenticate":false}}'), { host: '127.0.0.1', port: 20001, ssl: false, authenticate: false });
-    assert.deepEqual(restEndpointOf('{}'), { host: '::1', port: 8000, ssl: false, authenticate: false });
-    assert.equal(restEndpointOf('{"http_server":{"host":"localhost"}}').host, '::1');
+    assert.deepEqual(restEndpointOf({ host: '127.0.0.1', port: 20001, ssl: false, authenticate: false }), { host: '127.0.0.1', name: '127.0.0.1', port: 20001, ssl: false, authenticate: false });
+    assert.deepEqual(restEndpointOf({}), { host: '::1', name: 'localhost', port: 8000, ssl: false, authenticate: false });
+    assert.equal(restEndpointOf({ host: 'localhost' }).host, '::1');
   });
 
   it('asks the address it is given and no other (an IPv6-only server answers, its IPv4 twin is not there)', async () => {
     const v6 = await fakeRest('::1', true);
     try {
-      const rest = { host: '::1', port: v6.port, ssl: false, authenticate: false };
-      assert.equal(await askIsConnected(connect({ host: '::1', port: v6.port }), rest), true);
-      await assert.rejects(askIsConnected(connect({ host: '127.0.0.1', port: v6.port }), { ...rest, host: '127.0.0.1' }), /ECONNREFUSED/);
+      const rest = { host: '::1', name: '::1', port: v6.port, ssl: false, authenticate: false };
+      assert.equal(await askIsConnected(await dial('::1', v6.port), rest), true);
+      await assert.rejects(dial('127.0.0.1', v6.port), /ECONNREFUSED/);
     } finally {
       v6.server.close();
     }
   });
 
-  it('refuses by name to ask a server rendered with TLS or basic auth (it does not speak them yet)', async () => {
-    const v4 = await fakeRest('127.0.0.1', true);
+  it('asks over TLS with the configured credentials when the config turns them on (the LSR client)', async () => {
+    const ca = catalogue.certs['leaf-local-server']!;
+    const server = createHttpsServer({ cert: await readFile(ca.certFile), key: await readFile(ca.keyFile) }, (req, res) => {
+      if (req.headers.authorization !== `Basic ${Buffer.from('lsr:pw-123456').toString('base64')}`) return void res.writeHead(401).end();
+      res.writeHead(200).end(JSON.stringify({ rows: [{ isConnected: true }], dataShape: {} }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
     try {
-      await assert.rejects(
-        askIsConnected(connect({ host: '127.0.0.1', port: v4.port }), { host: '127.0.0.1', port: v4.port, ssl: true, authenticate: true }),
-        /speaks plain HTTP only; the config renders http_server ssl: true, authenticate: true/,
-      );
+      const rest = { host: '127.0.0.1', name: '127.0.0.1', port, ssl: true, authenticate: true };
+      assert.equal(await askIsConnected(await dial('127.0.0.1', port), { ...rest, credentials: { user: 'lsr', password: 'pw-123456' } }), true);
+      assert.equal(await askIsConnected(await dial('127.0.0.1', port), { ...rest, credentials: { user: 'lsr', password: 'wrong-pw' } }), false, '401: not connected');
+      await assert.rejects(askIsConnected(await dial('127.0.0.1', port), { ...rest, ssl: false }), /no HTTP answer|socket hang up|ECONNRESET|Parse Error/);
     } finally {
-      v4.server.close();
+      server.close();
     }
   });
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFile } from 'node:fs/promises';
 import { parseRecipes } from '../harness/pki/recipes.ts';
 import { CONFORMANCE_NAMES } from '../harness/scenario/capabilities.ts';
-import { deepMerge, expectationFor, family } from '../harness/scenario/model.ts';
+import { deepMerge, expectationFor, family, membersOf, partsOf } from '../harness/scenario/model.ts';
 import { loadFamilies } from '../harness/scenario/families.ts';
 import { REQUIREMENTS } from '../harness/scenario/requirements.ts';
 
@@ -70,23 +70,68 @@ describe('scenario model', () => {
     assert.equal(expectationFor(s!, { flavour: 'openssl', capabilities: ['chacha20'] })[0]!.outcome, 'connects');
   });
 
-  it('has a valid scenario catalogue covering every requirement of the certificate, secret and baseline families', async () => {
+  it('has a valid scenario catalogue covering every requirement of the certificate, secret, baseline and local-server families', async () => {
     const families = await loadFamilies();
     assert.deepEqual(families.flatMap((f) => f.invalid), []);
     const covered = new Set<string>(families.flatMap((f) => f.scenarios.flatMap((s) => s.requirements)));
-    const wanted = Object.keys(REQUIREMENTS).filter((id) => /^(CERT|SECRET|BASE)-/.test(id));
+    const wanted = Object.keys(REQUIREMENTS).filter((id) => /^(CERT|SECRET|BASE|LSR)-/.test(id));
     assert.deepEqual(wanted.filter((id) => !covered.has(id)), []);
+  });
+
+  it('keeps an expectation kind that does not fit the scenario\'s link apart, naming the scenario and field', () => {
+    const lsr = family('local-server', { link: 'local-server' }, [
+      { id: 'a', title: 't', requirements: ['LSR-TLS'], expect: { outcome: 'connects' } },
+      { id: 'b', title: 't', requirements: ['LSR-TLS'], expect: { anyOf: [{ outcome: 'serves-plain' }, { outcome: 'refuses', class: 'expired' }] } },
+      { id: 'c', title: 't', requirements: ['LSR-TLS'], expect: { outcome: 'all-of', of: [{ outcome: 'serves-plain' }, { outcome: 'connects' }] } },
+      { id: 'ok', title: 't', requirements: ['LSR-TLS'], expect: { outcome: 'all-of', of: [{ outcome: 'serves-plain' }, { outcome: 'warns', warnings: [] }] } },
+    ]);
+    assert.deepEqual(lsr.scenarios.map((s) => s.id), ['ok']);
+    assert.match(lsr.invalid[0]!.error, /^scenario local-server\/a: expect\.outcome: "connects" does not fit a local-server scenario \(link: local-server\); it expects serves-tls, /);
+    assert.match(lsr.invalid[1]!.error, /^scenario local-server\/b: expect\.anyOf\[1\]\.outcome: "refuses" does not fit a local-server scenario/);
+    assert.match(lsr.invalid[2]!.error, /^scenario local-server\/c: expect\.of\[1\]\.outcome: "connects" does not fit/);
+    const platform = family('certificates', {}, [
+      { id: 'p', title: 't', requirements: ['CERT-HOST'], expect: { outcome: 'serves-plain' } },
+      { id: 'q', title: 't', requirements: ['CERT-HOST'], expect: { outcome: 'connects' }, variants: [{ when: { has: ['tls13'] }, expect: { outcome: 'warns', warnings: [] } }] },
+    ]);
+    assert.match(platform.invalid[0]!.error, /^scenario certificates\/p: expect\.outcome: "serves-plain" does not fit a platform-link scenario \(link: platform\); it expects connects, refuses$/);
+    assert.match(platform.invalid[1]!.error, /^scenario certificates\/q: variants\[0\]\.expect\.outcome: "warns" does not fit a platform-link scenario/);
+  });
+
+  it('keeps an http_server override that does not fit the schema apart, naming the field; and bad local-server expectations', () => {
+    const f = family('local-server', { link: 'local-server' }, [
+      { id: 'a', title: 't', requirements: ['LSR-TLS'], ems: { http_server: { ssl: 'yes' as never } }, expect: { outcome: 'serves-plain' } },
+      { id: 'b', title: 't', requirements: ['LSR-TLS'], ems: { http_server: { port: 8000 } as never }, expect: { outcome: 'serves-plain' } },
+      { id: 'c', title: 't', requirements: ['LSR-TLS'], ems: { http_server: { password: { vault: 'x' } as never } }, expect: { outcome: 'serves-plain' } },
+      { id: 'd', title: 't', requirements: ['LSR-HOST'], expect: { outcome: 'listens-only-on', family: 'IPv4', address: '::1' } },
+      { id: 'e', title: 't', requirements: ['LSR-TLS'], expect: { outcome: 'refuses-to-start', class: 'expired' as never } },
+      { id: 'f', title: 't', requirements: ['LSR-WARN'], expect: { outcome: 'warns', warnings: ['ssl-off', 'ssl-off'] } },
+    ]);
+    assert.deepEqual(f.scenarios, []);
+    const errors = f.invalid.map((i) => i.error);
+    assert.match(errors[0]!, /^scenario local-server\/a: ems\.http_server\.ssl: /);
+    assert.match(errors[1]!, /^scenario local-server\/b: ems\.http_server: Unrecognized key: "port"/);
+    assert.match(errors[2]!, /^scenario local-server\/c: ems\.http_server\.password/);
+    assert.match(errors[3]!, /^scenario local-server\/d: expect\.address: address is not of the family given/);
+    assert.match(errors[4]!, /^scenario local-server\/e: expect\.class: .*"key-load-error"\|"config-error"/);
+    assert.match(errors[5]!, /^scenario local-server\/f: expect\.warnings: a warning is listed twice/);
   });
 
   it('names only certificates and files the catalogue makes', async () => {
     const recipes = parseRecipes(await readFile(new URL('../certs/recipes.yaml', import.meta.url), 'utf8'), 'certs/recipes.yaml');
     const missing: string[] = [];
     const cert = (id: string, name: string | undefined) => name !== undefined && !(name in recipes.certs) && missing.push(`${id}: certificate ${name}`);
+    const file = (id: string, name: string) => !(name in recipes.files) && missing.push(`${id}: file ${name}`);
     for (const s of (await loadFamilies()).flatMap((f) => f.scenarios)) {
       cert(s.id, s.endpoint.cert);
       s.endpoint.chain?.forEach((c) => cert(s.id, c));
       cert(s.id, s.endpoint.clientAuth?.trust);
-      for (const ref of Object.values(s.ems.certificates ?? {})) {
+      for (const e of [s.expect, ...s.variants.map((v) => v.expect)].flatMap(membersOf).flatMap(partsOf)) {
+        if (e.outcome === 'serves-tls') {
+          e.chain.forEach((c) => cert(s.id, c));
+          file(s.id, e.trust);
+        }
+      }
+      for (const ref of [...Object.values(s.ems.certificates ?? {}), ...Object.values(s.ems.http_server ?? {})]) {
         if (typeof ref !== 'object' || ref === null) continue;
         if ('file' in ref && !(ref.file in recipes.files)) missing.push(`${s.id}: file ${ref.file}`);
         if ('cert' in ref) cert(s.id, ref.cert);

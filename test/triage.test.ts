@@ -1,4 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { warningLinesAsKnown } from '../harness/ems/warnings.ts';
 import { isErrorLine, patternFor, shapeOf } from '../harness/ems/log-shape.ts';
 import { triage, triageText, type TriageInput } from '../harness/report/triage.ts';
 import { DEFAULT_INVENTORY, loadTargets } from '../targets/inventory.ts';
@@ -78,5 +82,37 @@ describe('triage', () => {
   it('an inventory entry knows where it was written, for that report', async () => {
     const [simulator] = await loadTargets(DEFAULT_INVENTORY, ['simulator']);
     assert.match(simulator!.profile.errorMap[0]!.origin!, /default-inventory\.yaml: targets\[0\]\.errorMap\[0\]$/);
+  });
+});
+
+describe('warning maps (LSR-WARN)', () => {
+  const WARNINGS = [
+    '+3ms [WARN ] 2025-03-04 10:15:02,003: http_server: SSL is disabled (ssl: false): local clients reach the REST server over plain HTTP; use TLS outside of testing',
+    '+3ms [WARN ] 2025-03-04 10:15:02,003: LocalServer: anonymous REST access',
+  ];
+
+  it('keeps warning lines out of triage: the target\'s own warningMap and the default wording are known lines', () => {
+    const refused = [result('gw1', 'cert.expired', 'REFUSED', WARNINGS)];
+    assert.equal(triage(refused, [{ id: 'gw1', errorMap: [] }]).unmatched.length, 2, 'WARN lines are error lines to triage');
+    const known = triage(refused, [{ id: 'gw1', errorMap: warningLinesAsKnown({}) }]);
+    assert.deepEqual(known.unmatched.map((g) => g.shape), ['LocalServer: anonymous REST access'], 'the default wording knows the first');
+    const own = triage(refused, [{ id: 'gw1', errorMap: warningLinesAsKnown({ warningMap: [{ pattern: 'LocalServer: anonymous REST access' }] }) }]);
+    assert.deepEqual(own.unmatched, []);
+    assert.deepEqual(own.unusedErrorMap, [], 'warning entries are not reported as unused errorMap entries');
+  });
+
+  it('an inventory warningMap names a known warning with a valid pattern, else the file and field are named', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warning-map-'));
+    try {
+      const file = join(dir, 'inventory.yaml');
+      const entry = (map: string) => `targets:\n  - id: sim\n    kind: local\n    executable: wsems\n    flavour: openssl\n    warningMap:\n${map}`;
+      await writeFile(file, entry("      - { pattern: 'SSL is off', warning: ssl-off }\n"));
+      const [t] = await loadTargets(file);
+      assert.deepEqual(t!.profile.warningMap, [{ pattern: 'SSL is off', warning: 'ssl-off', origin: `${file}: targets[0].warningMap[0]` }]);
+      await writeFile(file, entry("      - { pattern: 'x', warning: tls-off }\n      - { pattern: '(', warning: ssl-off }\n"));
+      await assert.rejects(loadTargets(file), /targets\[0\]\.warningMap\[0\]\.warning: .*"ssl-off".*[\s\S]*targets\[0\]\.warningMap\[1\]\.pattern: pattern is not a valid regular expression/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -6,6 +6,7 @@ import type { Gates } from '../report/gates.ts';
 import type { Redactor } from '../report/redact.ts';
 import { readResultsFile, type ResultsFile } from '../report/results.ts';
 import { triageText } from '../report/triage.ts';
+import { defectNote } from '../report/matrix.ts';
 import type { ReportFlags } from './options.ts';
 import { writeReports } from '../report/write.ts';
 
@@ -48,6 +49,7 @@ export async function report(
   console.error(`conformance: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped, ${c.broken} broken, ${c.known} known${c.weak ? `, ${c.weak} weak` : ''}${r.outcome.passRate !== undefined ? ` (pass rate ${r.outcome.passRate}%)` : ''}`);
   for (const x of r.doc.results.filter((x) => x.weak && outcomeOf(x) === 'weak')) console.error(`  weak: ${x.target}/${x.scenario}: ${x.weak!.what} (${x.weak!.evidence})`);
   for (const reason of r.outcome.reasons) console.error(`  ${reason}`);
+  if (defectNote(r.doc)) console.error(`  WARNING${defectNote(r.doc).slice(1)}`);
   if (r.doc.run.triage) for (const line of triageText(r.doc.run.triage, { limit: TRIAGE_SHOWN, results: join(reportsDir, 'results.json') })) console.error(`  ${line}`);
   // A missing report is the harness failing, not the product: never hide it behind exit 0.
   const code = r.outcome.exitCode === 0 && r.problems.length ? 2 : r.outcome.exitCode;

@@ -147,6 +147,9 @@ export const C_SDK_ERROR_MAP: ErrorMapEntry[] = [
   // A cipher_suite the linked OpenSSL cannot parse (1.0.2: any `@SECLEVEL=`, ChaCha20-only lists).
   { pattern: 'TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error', class: 'config-error' },
   { pattern: String.raw`TW_ENABLE_FIPS_MODE: FIPS_mode_set\(on\) failed`, class: 'fips-unavailable' }, // SDK source; 2.2.1 itself logs nothing (1012)
+  // --- any build: its local server's port taken, in the OS's words (strerror; Winsock's WSAEADDRINUSE).
+  // The harness picked the port free: a clash is the machine's, not the EMS's failure.
+  { pattern: String.raw`EADDRINUSE|[Aa]ddress already in use|WSAEADDRINUSE|Only one usage of each socket address`, class: 'infrastructure' },
 ];
 
 const compiled = new Map<string, RegExp>();

@@ -125,12 +125,18 @@ export async function bindInRange(host: string, range: PortRange | undefined, bi
  * handed out until releasePort. The EMS binds it a few hundred ms later; in a range outside the
  * ephemeral one only an explicit bind can take it in between.
  */
-export function freePort(host = '127.0.0.1', range?: PortRange): Promise<number> {
-  return bindInRange(host, range, (port) => new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(port, host, () => probe.close(() => resolve()));
-  }));
+export function freePort(host: string | readonly string[] = '127.0.0.1', range?: PortRange): Promise<number> {
+  const hosts = typeof host === 'string' ? [host] : host;
+  return bindInRange(hosts.join(', '), range, async (port) => {
+    // Free on each of them: checked one after the other, each bind released before the next.
+    for (const h of hosts) {
+      await new Promise<void>((resolve, reject) => {
+        const probe = createServer();
+        probe.once('error', reject);
+        probe.listen(port, h, () => probe.close(() => resolve()));
+      });
+    }
+  });
 }
 
 export function releasePort(port: number): void {

@@ -89,4 +89,5 @@ export async function reportToAllure(r: ScenarioResult, target: Target, divergen
   if (ev.config) await allure.attachment('config.json (redacted)', JSON.stringify(ev.config, null, 2), 'application/json');
   await allure.attachment('endpoint observations', JSON.stringify(ev.observations, null, 2), 'application/json');
   await allure.attachment('EMS log', ev.emsLog.join('\n') || '(no output)', 'text/plain');
+  if (ev.localServer) await allure.attachment('local server, as the LSR saw it', JSON.stringify(ev.localServer, null, 2), 'application/json');
 }

@@ -67,6 +67,8 @@ function systemOut(r: ReportedResult, brief: boolean): string {
     `evidence: matrix.html#${evidenceAnchor(r)}`,
   ];
   if (!brief) lines.push('', 'EMS log (excerpt):', ...(r.actual.evidence.emsLog.length ? r.actual.evidence.emsLog : ['(no output)']));
+  const lsr = r.actual.evidence.localServer;
+  if (!brief && lsr) lines.push('', `local server, as the LSR saw it (${lsr.route}):`, JSON.stringify(lsr, null, 2));
   return lines.join('\n');
 }
 

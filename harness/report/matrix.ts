@@ -1,5 +1,6 @@
 import { REQUIREMENTS, type RequirementId } from '../scenario/requirements.ts';
 import type { Expectation } from '../scenario/model.ts';
+import { expectationText } from '../scenario/verdict.ts';
 import { caseLine, changeLine, diffSummary, renderDiffLines, type RunDiff } from './diff.ts';
 import { outcomeOf, type Outcome } from './divergences.ts';
 import { suggestedEntry } from './triage.ts';
@@ -48,14 +49,14 @@ const SEVERITY: CellOutcome[] = ['failed', 'broken', 'known', 'weak', 'passed', 
 
 export function buildMatrix(doc: ResultsFile): Matrix {
   const targets = doc.run.targets;
-  const cell = (results: ReportedResult[]): MatrixCell => ({
-    outcome: SEVERITY.find((o) => results.some((r) => outcomeOf(r) === o)) ?? 'untested',
+  const cell = (id: RequirementId | null, results: ReportedResult[]): MatrixCell => ({
+    outcome: SEVERITY.find((o) => results.some((r) => outcomeIn(r, id) === o)) ?? 'untested',
     results,
   });
   const rowOf = (id: RequirementId | null, promise: string, has: (r: ReportedResult) => boolean): MatrixRow => ({
     id,
     promise,
-    cells: targets.map((t) => cell(doc.results.filter((r) => r.target === t.id && has(r)))),
+    cells: targets.map((t) => cell(id, doc.results.filter((r) => r.target === t.id && has(r)))),
   });
 
   const families = new Map<string, MatrixRow[]>();
@@ -78,6 +79,16 @@ export function buildMatrix(doc: ResultsFile): Matrix {
     return { target, hold: cells.passed, tested, untested: cells.skipped + cells.untested, cells, results };
   });
   return { targets, families: out, summaries };
+}
+
+/**
+ * A result's outcome in one requirement's row: a scenario that failed only a check every scenario
+ * gets (SECRET-NOLOG, SECRET-ENCRYPT's strength) fails in that check's row; in the rows of its own
+ * requirements it counts as its expectation came out.
+ */
+function outcomeIn(r: ReportedResult, id: RequirementId | null): Outcome {
+  if (!r.checks || !id || r.checks.failed.includes(id)) return outcomeOf(r);
+  return outcomeOf({ ...r, status: r.checks.expectationStatus });
 }
 
 /** The id of a result's evidence in matrix.html (JUnit and Markdown link to it too). */
@@ -118,13 +129,21 @@ export function expectedText(r: ReportedResult): string {
 }
 
 function shortText(e: Expectation): string {
-  return e.outcome === 'connects' ? `connects${e.weak ? ' (weak)' : ''}` : `refuses (${e.class})`;
+  if (e.outcome === 'connects') return `connects${e.weak ? ' (weak)' : ''}`;
+  if (e.outcome === 'refuses') return `refuses (${e.class})`;
+  return expectationText(e);
 }
 
 function runLine(doc: ResultsFile): string {
   const o = doc.run.outcome;
   return `Run ${doc.run.startedAt} (${(doc.run.durationMs / 1000).toFixed(1)} s), ${doc.harness.name} ${doc.harness.version}, ${doc.results.length} results` +
-    (o ? `, exit code ${o.exitCode}${o.passRate !== undefined ? `, pass rate ${o.passRate}%` : ''}` : '');
+    (o ? `, exit code ${o.exitCode}${o.passRate !== undefined ? `, pass rate ${o.passRate}%` : ''}` : '') + defectNote(doc);
+}
+
+/** A run against EMS builds with a test-only defect (mutation testing) is no conformance verdict: every report says so. */
+export function defectNote(doc: ResultsFile): string {
+  const defects = [...new Set(doc.results.flatMap((r) => (r.injectedDefect ? [r.injectedDefect] : [])))];
+  return defects.length ? `. DEFECT INJECTED (mutation testing, not a conformance verdict): ${defects.join(', ')}` : '';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,6 +282,7 @@ function evidenceHtml(r: ReportedResult): string {
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 <details${open}><summary>endpoint observations (${ev.observations.length})</summary><pre>${h(ev.observations.map((x) => JSON.stringify(x)).join('\n') || '(none)')}</pre></details>
 <details${open}><summary>EMS log excerpt (${ev.emsLog.length} lines)</summary><pre>${h(ev.emsLog.join('\n') || '(no output)')}</pre></details>
+${ev.localServer ? `<details${open}><summary>local server, as the LSR saw it (${h(ev.localServer.route)})</summary><pre>${h(JSON.stringify(ev.localServer, null, 2))}</pre></details>` : ''}
 ${ev.config ? `<details><summary>config.json (redacted)</summary><pre>${h(JSON.stringify(ev.config, null, 2))}</pre></details>` : ''}
 </article>`;
 }

@@ -2,7 +2,8 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FAILURE_CLASSES, REQUIREMENT_IDS } from '../scenario/requirements.ts';
-import { formatIssues } from '../scenario/model.ts';
+import { formatIssues, PLATFORM_OUTCOMES } from '../scenario/model.ts';
+import { LOCAL_SERVER_OUTCOMES } from '../scenario/local-server-model.ts';
 import type { ScenarioResult } from '../scenario/run.ts';
 import type { Status } from '../scenario/verdict.ts';
 import { ExpectedDivergence, type Divergence } from './divergences.ts';
@@ -23,6 +24,8 @@ export interface TargetInfo {
   fipsPolicy?: string;
   /** The target's own (inventory) error-map entries, with where each was written. */
   errorMap?: Array<{ pattern: string; class: string; origin?: string }>;
+  /** Its own warning lines (LSR-WARN), as the inventory names them. */
+  warningMap?: Array<{ pattern: string; warning: string; origin?: string }>;
 }
 
 export interface ResultsFile {
@@ -84,7 +87,7 @@ const SavedResult = z.looseObject({
   title: z.string(),
   requirements: z.array(z.enum(REQUIREMENT_IDS)),
   target: z.string(),
-  expected: z.looseObject({ outcome: z.enum(['connects', 'refuses']), class: z.enum(FAILURE_CLASSES).optional() }),
+  expected: z.looseObject({ outcome: z.enum([...PLATFORM_OUTCOMES, ...LOCAL_SERVER_OUTCOMES, 'all-of']), class: z.enum(FAILURE_CLASSES).optional() }),
   actual: z.looseObject({
     verdict: z.enum(['CONNECTED', 'REFUSED', 'HANG', 'UNSUPPORTED', 'BROKEN']),
     class: z.enum(FAILURE_CLASSES).optional(),

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { warningLinesAsKnown } from '../ems/warnings.ts';
 import { loadCatalogue } from '../pki/build.ts';
 import { AllureGenerator, allureReportName } from './allure-generate.ts';
 import { diffRuns, type RunDiff, type Side } from './diff.ts';
@@ -49,7 +50,7 @@ export async function writeReports(input: ResultsFile, o: ReportOptions): Promis
   const results = applyDivergences(input.results, o.expectations);
   const outcome = evaluate(results, o.gates);
   // A run's triage was made with the error maps it ran with; a saved file from before has none yet.
-  const triaged = input.run.triage ?? triage(results, input.run.targets.map((t) => ({ id: t.id, errorMap: t.errorMap ?? [] })));
+  const triaged = input.run.triage ?? triage(results, input.run.targets.map((t) => ({ id: t.id, errorMap: [...(t.errorMap ?? []), ...warningLinesAsKnown(t)] })));
   const doc: ResultsFile = { ...input, run: { ...input.run, outcome, triage: triaged }, results };
   const at = (name: string) => join(o.reportsDir, name);
   const matrix = buildMatrix(doc);

@@ -6,6 +6,7 @@ import type { Catalogue } from '../pki/catalogue.ts';
 import { Redactor } from '../report/redact.ts';
 import { RESULTS_FORMAT, summarise, writeResults, type ResultsFile, type TargetInfo } from '../report/results.ts';
 import { triage } from '../report/triage.ts';
+import { warningLinesAsKnown } from '../ems/warnings.ts';
 import { DEFAULT_FIPS_POLICY } from './fips-policy.ts';
 import type { Target } from './target.ts';
 import { loadFamilies, SANITY_ID } from './families.ts';
@@ -25,6 +26,8 @@ export interface RunOptions {
   inventory: string;
   /** Only scenarios whose id starts with one of these (the sanity scenario always runs); a prefix that matches nothing is an error. */
   scenarios?: string[];
+  /** Only the cases this accepts (the sanity scenario always runs): a run that asks each target something else (the mutation test). */
+  select?: (scenarioId: string, targetId: string) => boolean;
   /** Only this part of the cases (the sanity scenario runs in every shard), balanced by `durations` (ms per caseKey) when given. */
   shard?: Shard;
   durations?: ReadonlyMap<string, number>;
@@ -59,7 +62,7 @@ export class ConformanceRun {
         ...family.scenarios.map((scenario) => ({ family, scenario, target })),
         ...family.invalid.map((inv) => ({ family, scenario: { id: inv.id, invalid: inv.error }, target })),
       ]),
-    ).filter((c) => selected(c.scenario.id, opts.scenarios));
+    ).filter((c) => selected(c.scenario.id, opts.scenarios) && (c.scenario.id === SANITY_ID || (opts.select?.(c.scenario.id, c.target.id) ?? true)));
     this.cases = opts.shard
       ? shardCases(all, opts.shard, (c) => caseKey(c.scenario.id, c.target.id), (c) => c.scenario.id === SANITY_ID, opts.durations)
       : all;
@@ -90,9 +93,12 @@ export class ConformanceRun {
       const sanityCase = this.cases.find((c) => c.target === target && c.scenario.id === SANITY_ID)!;
       const gate = this.#schedule(sanityCase, slot, unusable);
       const gateReason = Promise.all([unusable, gate]).then(([down, r]) =>
-        down ?? (r.status === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
+        // The gate asks whether the EMS connected; a secret it logged on the way fails the scenario, not the gate.
+        down ?? ((r.checks?.expectationStatus ?? r.status) === 'passed' ? undefined : `sanity gate: ${target.id} did not connect to the sanity endpoint: ${r.message ?? r.actual.because}`));
       const rest = this.cases.filter((c) => c.target === target && c !== sanityCase);
-      for (const c of [...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))]) this.#schedule(c, slot, gateReason);
+      // A defective EMS (mutation testing) said so at the gate: the cases it blocks carry the name too.
+      const defect = gate.then((r) => r.injectedDefect);
+      for (const c of [...rest.filter(startsSlow), ...rest.filter((c) => !startsSlow(c))]) this.#schedule(c, slot, gateReason, defect);
     }
   }
 
@@ -124,7 +130,8 @@ export class ConformanceRun {
         targets: this.targets.map(targetInfo),
         ...(this.opts.shard ? { shard: this.opts.shard } : {}),
         summary: summarise(results),
-        triage: triage(results, this.targets.map((t) => ({ id: t.id, errorMap: t.profile.errorMap }))),
+        // Warning lines are known lines (LSR-WARN evidence): no errorMap entry is missing for them.
+        triage: triage(results, this.targets.map((t) => ({ id: t.id, errorMap: [...t.profile.errorMap, ...warningLinesAsKnown(t.profile)] }))),
       },
       results,
     };
@@ -132,11 +139,12 @@ export class ConformanceRun {
     return doc;
   }
 
-  #schedule(c: PlannedCase, slot: Limiter, gate: Promise<string | undefined>): Promise<ScenarioResult> {
+  #schedule(c: PlannedCase, slot: Limiter, gate: Promise<string | undefined>, defect?: Promise<string | undefined>): Promise<ScenarioResult> {
     const p = gate.then(async (blocked) => {
       const s = c.scenario;
       if ('invalid' in s) return notRun(c, s.invalid);
-      if (blocked) return notRun(c, blocked);
+      const injected = await defect;
+      if (blocked) return { ...notRun(c, blocked), ...(injected ? { injectedDefect: injected } : {}) };
       const catalogue = await this.#catalogue!;
       return slot((decided) => runScenario(c.family.name, s, c.target, { catalogue, redactor: this.#redactor, decided }));
     }).catch((e: Error) => notRun(c, `harness error: ${e.message}`)).then((r) => {
@@ -158,6 +166,7 @@ function targetInfo(t: Target): TargetInfo {
     ...(p.emsVersion ? { emsVersion: p.emsVersion } : {}),
     ...(fipsPolicy ? { fipsPolicy } : {}),
     ...(errorMap.length ? { errorMap } : {}),
+    ...(p.warningMap?.length ? { warningMap: p.warningMap } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { EndpointSpec } from '../endpoints/spec.ts';
 import { CapabilityName, effectiveCapabilities } from './capabilities.ts';
 import { DEFAULT_FIPS_POLICY, FIPS_POLICY_NAMES, type FipsPolicy } from './fips-policy.ts';
+import { isLocalServerOutcome, LOCAL_SERVER_EXPECTATIONS, LOCAL_SERVER_OUTCOMES, type LocalServerExpectation } from './local-server-model.ts';
 import { FAILURE_CLASSES, REQUIREMENT_IDS } from './requirements.ts';
 
 // A scenario is data: what the platform endpoint offers, what the EMS config says, what must
@@ -39,21 +40,44 @@ export const CertificatesSpec = z
     cipher_suite: z.string(),
     disable_hostname_validation: z.boolean(),
     validation_criteria: z.partialRecord(z.enum(CRITERIA_FIELDS), z.string()),
+    /** 5.4.8: the CA list for edge-to-edge HTTPS only (the vendor's "high" example sets it). */
+    http_client_ca_certs: FileRef,
   })
   .partial()
   .strict();
+
+/**
+ * The EMS's local server (EMS-FACTS "The EMS's local HTTP server"); the port is the harness's
+ * choice. Unset members are rendered as a platform-link scenario wants them: host the target's,
+ * ssl and authenticate false.
+ */
+export const HttpServerSpec = z
+  .object({
+    host: z.string().min(1),
+    ssl: z.boolean(),
+    certificate: FileRef,
+    private_key: FileRef,
+    passphrase: SecretRef,
+    authenticate: z.boolean(),
+    user: z.string(),
+    password: SecretRef,
+  })
+  .partial()
+  .strict();
+export type HttpServerSpec = z.infer<typeof HttpServerSpec>;
 
 export const EmsSpec = z
   .object({
     certificates: CertificatesSpec.optional(),
     fips: z.object({ enabled: z.boolean() }).strict().optional(),
+    http_server: HttpServerSpec.optional(),
     /** Other config.json groups, merged as given (ws_connection, logger …). */
     extra: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 export type EmsSpec = z.infer<typeof EmsSpec>;
 
-export const Expectation = z.discriminatedUnion('outcome', [
+const PLATFORM_EXPECTATIONS = [
   z
     .object({
       outcome: z.literal('connects'),
@@ -68,8 +92,21 @@ export const Expectation = z.discriminatedUnion('outcome', [
     })
     .strict(),
   z.object({ outcome: z.literal('refuses'), class: z.enum(FAILURE_CLASSES) }).strict(),
-]);
-export type Expectation = z.infer<typeof Expectation>;
+] as const;
+export type PlatformExpectation = z.infer<(typeof PLATFORM_EXPECTATIONS)[number]>;
+export const PLATFORM_OUTCOMES = ['connects', 'refuses'] as const;
+
+/** One outcome: of the platform link (connects, refuses) or of the local server (local-server-model.ts). */
+export const SingleExpectation = z.discriminatedUnion('outcome', [...PLATFORM_EXPECTATIONS, ...LOCAL_SERVER_EXPECTATIONS]);
+export type SingleExpectation = PlatformExpectation | LocalServerExpectation;
+
+/** Local-server scenarios only: every outcome in `of` must hold (the vendor's example configurations promise several things at once). */
+const AllOf = z.object({ outcome: z.literal('all-of'), of: z.array(SingleExpectation).min(2) }).strict();
+export type AllOf = z.infer<typeof AllOf>;
+
+/** What a target must do: one outcome, or all of several (`all-of`). */
+export const Expectation = z.discriminatedUnion('outcome', [...PLATFORM_EXPECTATIONS, ...LOCAL_SERVER_EXPECTATIONS, AllOf]);
+export type Expectation = SingleExpectation | AllOf;
 
 /** Where the spec allows more than one outcome: any member holds; the result says which one happened. */
 export const ExpectationSet = z.object({ anyOf: z.array(Expectation).min(2) }).strict();
@@ -77,6 +114,15 @@ export type ExpectationSet = z.infer<typeof ExpectationSet>;
 
 export const ExpectationSpec = z.union([Expectation, ExpectationSet]);
 export type ExpectationSpec = z.infer<typeof ExpectationSpec>;
+
+/** The single outcomes an expectation is made of (one, or those of an all-of). */
+export function partsOf(e: Expectation): SingleExpectation[] {
+  return e.outcome === 'all-of' ? e.of : [e];
+}
+
+export function isPlatformExpectation(e: Expectation): e is PlatformExpectation {
+  return (PLATFORM_OUTCOMES as readonly string[]).includes(e.outcome);
+}
 
 /** Which targets a variant expectation applies to. */
 export const Condition = z
@@ -95,6 +141,11 @@ export const Scenario = z
     id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'lower-case words joined by . or -'),
     title: z.string().min(1),
     requirements: z.array(z.enum(REQUIREMENT_IDS)).min(1),
+    /**
+     * Which link the expectation is about: the EMS ↔ platform connection, or the EMS's local server
+     * as an LSR sees it (harness/lsr/; the platform link still has to come up). Its kinds must fit.
+     */
+    link: z.enum(['platform', 'local-server']).default('platform'),
     endpoint: EndpointSpec.default({ kind: 'node-tls', cert: 'leaf-valid' }),
     ems: EmsSpec.default({}),
     appKey: z.enum(['clear', 'encrypted']).default('clear'),
@@ -109,8 +160,29 @@ export const Scenario = z
     /** How long without decisive evidence before the verdict is HANG. */
     hangMs: z.number().int().positive().default(15_000),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    checkFit(s.link, s.expect, ['expect'], ctx);
+    s.variants.forEach((v, i) => checkFit(s.link, v.expect, ['variants', i, 'expect'], ctx));
+  });
 export type Scenario = z.infer<typeof Scenario>;
+
+/** An expectation kind that does not fit the scenario's link is a malformed scenario (named by its field). */
+function checkFit(link: 'platform' | 'local-server', spec: ExpectationSpec, path: PropertyKey[], ctx: z.RefinementCtx): void {
+  const fits = link === 'local-server' ? isLocalServerOutcome : (o: string) => (PLATFORM_OUTCOMES as readonly string[]).includes(o);
+  const kinds = link === 'local-server' ? [...LOCAL_SERVER_OUTCOMES, 'all-of'] : PLATFORM_OUTCOMES;
+  const members: Array<[Expectation, PropertyKey[]]> = 'anyOf' in spec ? spec.anyOf.map((e, i) => [e, [...path, 'anyOf', i]]) : [[spec, path]];
+  const parts = members.flatMap(([e, at]): Array<[Expectation, PropertyKey[]]> =>
+    e.outcome === 'all-of' && link === 'local-server' ? e.of.map((x, i) => [x, [...at, 'of', i]]) : [[e, at]]);
+  for (const [e, at] of parts) {
+    if (fits(e.outcome)) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'outcome'],
+      message: `"${e.outcome}" does not fit a ${link === 'local-server' ? 'local-server' : 'platform-link'} scenario (link: ${link}); it expects ${kinds.join(', ')}`,
+    });
+  }
+}
 export type ScenarioInput = z.input<typeof Scenario>;
 
 export interface InvalidScenario {
@@ -208,6 +280,7 @@ export function expectationFor(s: Scenario, profile: ProfileFacts): Expectation[
   return membersOf(s.variants.find((v) => meets(v.when))?.expect ?? s.expect);
 }
 
+/** The alternatives of an expectation: a set's members, else the one expectation (an allOf is one alternative). */
 export function membersOf(e: ExpectationSpec): Expectation[] {
   return 'anyOf' in e ? e.anyOf : [e];
 }

@@ -10,7 +10,8 @@ export const REQUIREMENTS = {
   'CERT-KEYFORMAT': { family: 'client-certificates', promise: '`key_file` may be .pem, .p8 or .p12; encrypted ones open with `key_passphrase`; a wrong one fails clearly.' },
   'CERT-CRITERIA': { family: 'criteria', promise: '`validation_criteria` compares subject/issuer CN, O, OU exactly; configured fields that differ refuse, unset fields are not checked.' },
   'CERT-PATHS': { family: 'certificates', promise: 'Paths use `/` on Linux; on Windows escaped backslashes or forward slashes load the same file.' },
-  'SECRET-ENCRYPT': { family: 'secrets', promise: '`wsems -encrypt` output, pasted in place of a clear app key or passphrase, works the same.' },
+  'SECRET-ENCRYPT': { family: 'secrets', promise: '`wsems -encrypt` output, pasted in place of a clear app key or passphrase, works the same; it neither contains the clear value nor gives it back by a plain decoding.' },
+  'SECRET-NOLOG': { family: 'secrets', promise: 'The EMS never writes a clear app key, password or passphrase (nor a plain encoding of one) to its log or console.' },
   'CIPHER-LIST': { family: 'ciphers', promise: '`cipher_suite` is an OpenSSL cipher list; only allowed suites are offered and negotiated.' },
   'CIPHER-RECOMMENDED': { family: 'ciphers', promise: 'The recommended list never negotiates anonymous, null, low, export, 3DES, MD5, PSK, DSS, RC4, SEED, IDEA or SRP suites.' },
   'CIPHER-AXTLS': { family: 'ciphers', promise: 'axTLS builds ignore `cipher_suite`; only OpenSSL builds honour it.' },
@@ -28,6 +29,10 @@ export const REQUIREMENTS = {
   'BASE-WEAKKEY': { family: 'baseline', promise: 'A validating EMS refuses an RSA key under 2048 bits.' },
   'BASE-PROTOCOL': { family: 'baseline', promise: 'Only TLS 1.0/1.1 offered (policy; recorded per target profile).' },
   'BASE-SANITY': { family: 'baseline', promise: 'Connects to the sanity endpoint (valid chain, matching host, TLS 1.2 and 1.3).' },
+  'LSR-TLS': { family: 'local-server', promise: '`http_server.ssl: true` serves TLS only, with `certificate` (leaf and intermediates, in order) and `private_key` opened with `passphrase` (clear or encrypted); a wrong passphrase or a key that does not match fails at start-up. `ssl: false` serves plain HTTP.' },
+  'LSR-AUTH': { family: 'local-server', promise: '`http_server.authenticate: true` answers 401 without or with wrong basic credentials and serves the configured `user`/`password` (clear or encrypted); `false` serves anyone.' },
+  'LSR-HOST': { family: 'local-server', promise: '`http_server.host` decides where it listens: `localhost` on the IPv6 loopback, `127.0.0.1` on IPv4 loopback, never on another address unless one is configured.' },
+  'LSR-WARN': { family: 'local-server', promise: 'The EMS logs a warning when `ssl` or `authenticate` is off, when `validate` is off, or when `allow_self_signed` is on.' },
 } as const;
 
 export type RequirementId = keyof typeof REQUIREMENTS;

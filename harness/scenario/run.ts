@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { startEndpoint, type Endpoint } from '../endpoints/start.ts';
 import type { Observation } from '../endpoints/observations.ts';
-import { renderConfig } from '../ems/render.ts';
+import { renderConfig, type Rendered } from '../ems/render.ts';
 import { matchLine } from '../ems/error-map.ts';
+import { askIsConnected } from '../ems/rest-endpoint.ts';
+import { judgeLocalServer } from '../lsr/judge.ts';
+import type { LocalServerEvidence } from '../lsr/probe.ts';
+import { localServerStep } from './local-server-run.ts';
 import type { Catalogue } from '../pki/catalogue.ts';
 import type { Redactor } from '../report/redact.ts';
 import type { EmsProcess, Target, TargetSession } from './target.ts';
@@ -11,6 +15,8 @@ import { expectationFor, type Expectation, type Scenario } from './model.ts';
 import type { FailureClass, RequirementId } from './requirements.ts';
 import { judge, type Decision, type Evidence, type PlatformRoute, type Status, type Verdict } from './verdict.ts';
 import { awaitVerdict } from './verdict-watch.ts';
+import { injectedDefect } from './injected-defect.ts';
+import { checkSecrets, requirementsWith, withSecretFailures, type SecretEvidence } from './secret-checks.ts';
 
 // One scenario on one target: endpoint up, config rendered, EMS started, verdict at the first
 // decisive evidence, everything stopped and removed again whatever happened.
@@ -36,6 +42,10 @@ export interface ScenarioResult {
       exit?: { code: number | null; signal: string | null };
       restConnected?: boolean;
       config?: Record<string, unknown>;
+      /** A local-server scenario: what the harness, as the LSR, saw of the EMS's local server. */
+      localServer?: LocalServerEvidence;
+      /** SECRET-NOLOG's search of everything the EMS wrote and SECRET-ENCRYPT's strength check: what they looked at and found. */
+      secrets?: SecretEvidence;
     };
   };
   status: Status;
@@ -50,6 +60,14 @@ export interface ScenarioResult {
   endedBy: 'evidence' | 'timeout' | 'not-run';
   /** The patterns of the target's own (inventory) errorMap that matched a line of this scenario. */
   errorMapHits?: string[];
+  /** The EMS ran with a test-only defect (mutation testing): this result is no conformance verdict. */
+  injectedDefect?: string;
+  /**
+   * Set when a check every scenario gets failed (SECRET-NOLOG, SECRET-ENCRYPT's strength): which
+   * requirements it failed, and the status the scenario's own expectation had. The sanity gate and the
+   * matrix rows of the scenario's own requirements go by that status.
+   */
+  checks?: { failed: RequirementId[]; expectationStatus: Status };
 }
 
 export interface RunContext {
@@ -84,10 +102,11 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   let endpoint: Endpoint | undefined;
   let session: TargetSession | undefined;
   let ems: EmsProcess | undefined;
-  let config: Record<string, unknown> | undefined;
+  let rendered: Rendered | undefined;
   const ev: Evidence = { observations: [], lines: [] };
   let outcome: { decision: Decision; decidedAt: number; endedBy: 'evidence' | 'timeout' };
   let restConnected: boolean | undefined;
+  let localServer: LocalServerEvidence | undefined;
   try {
     endpoint = await startEndpoint(s.endpoint, {
       catalogue: ctx.catalogue, appKey, bindAddress: target.bindAddress,
@@ -95,12 +114,16 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     });
     ev.observations = endpoint.observations;
     session = await target.openSession(s.id);
-    const rendered = await renderConfig({ scenario: s, target, session, catalogue: ctx.catalogue, endpointPort: endpoint.port, appKey, redactor: ctx.redactor });
-    config = rendered.config;
-    ev.route = routeOf(config, endpoint.port, target);
+    rendered = await renderConfig({ scenario: s, target, session, catalogue: ctx.catalogue, endpointPort: endpoint.port, appKey, redactor: ctx.redactor });
+    ev.route = routeOf(rendered.config, endpoint.port, target);
     ems = await session.start(rendered.json);
     outcome = await awaitVerdict({ platform: endpoint, ems }, ev, target.profile.errorMap, s.hangMs);
-    if (outcome.decision.verdict === 'CONNECTED') restConnected = await checkConnected(ems);
+    if (outcome.decision.verdict === 'CONNECTED') {
+      const { rest } = rendered;
+      const open = session;
+      restConnected = await checkConnected(ems, async () => askIsConnected(await open.dial(rest.host, rest.port), rest));
+      localServer = await localServerStep(s, members, { rest, session, catalogue: ctx.catalogue, ev, profile: target.profile });
+    }
   } catch (e) {
     outcome = { decision: { verdict: 'BROKEN', because: (e as Error).message }, decidedAt: performance.now(), endedBy: 'evidence' };
   } finally {
@@ -110,12 +133,20 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
   }
 
   const { decision, decidedAt, endedBy } = outcome;
-  let judgement = judge(members, decision, ev);
+  let judgement = s.link === 'local-server' ? judgeLocalServer(members, decision, ev, localServer) : judge(members, decision, ev);
   if (judgement.status === 'passed' && restConnected === false) {
     judgement = { status: 'failed', message: 'the platform and the EMS log say connected, but the EMS REST API says isConnected=false' };
   }
+  // Every line the EMS wrote is in by now (it has stopped): the secret checks see all of it.
+  const secrets = checkSecrets(rendered?.secrets ?? [], rendered?.encryptions ?? [], ev.lines);
+  ctx.redactor.add(...secrets.revealed);
+  const checks = secrets.failures.length ? { failed: [...new Set(secrets.failures.map((f) => f.requirement))], expectationStatus: judgement.status } : undefined;
+  judgement = withSecretFailures(judgement, secrets.failures);
+  const defect = injectedDefect(ev.lines);
+  const config = rendered?.config;
   const result: ScenarioResult = {
     ...base,
+    requirements: requirementsWith(s.requirements, secrets.failures),
     ...(judgement.met !== undefined ? { expected: members[judgement.met]!, met: judgement.met } : {}),
     actual: {
       verdict: decision.verdict,
@@ -127,6 +158,8 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
         ...(ev.exit ? { exit: { code: ev.exit.code, signal: ev.exit.signal } } : {}),
         ...(restConnected !== undefined ? { restConnected } : {}),
         ...(config ? { config } : {}),
+        ...(localServer ? { localServer } : {}),
+        ...(rendered ? { secrets: secrets.evidence } : {}),
       },
     },
     status: judgement.status,
@@ -135,8 +168,10 @@ export async function runScenario(family: string, s: Scenario, target: Target, c
     startedAt,
     durationMs: Math.round(performance.now() - t0),
     ...(decision.evidenceAt !== undefined ? { verdictLatencyMs: round2(decidedAt - decision.evidenceAt) } : {}),
-    endedBy,
+    endedBy: localServer?.timedOut ? 'timeout' : endedBy,
     ...hitsOf(ev, target),
+    ...(defect ? { injectedDefect: defect } : {}),
+    ...(checks ? { checks } : {}),
   };
   return ctx.redactor.value(result);
 }
@@ -168,7 +203,8 @@ function hitsOf(ev: Evidence, target: Target): { errorMapHits?: string[] } {
   return hits.size ? { errorMapHits: [...hits] } : {};
 }
 
-async function checkConnected(ems: EmsProcess): Promise<boolean> {
+/** `ask`: one isConnected request through the LSR client, as the rendered http_server says (harness/ems/rest-endpoint.ts). */
+async function checkConnected(ems: EmsProcess, ask: () => Promise<boolean>): Promise<boolean> {
   let lines = 0;
   let wake: (() => void) | undefined;
   ems.onLine(() => {
@@ -178,7 +214,7 @@ async function checkConnected(ems: EmsProcess): Promise<boolean> {
   const until = performance.now() + REST_RECHECK.forMs;
   for (;;) {
     const seen = lines;
-    if (await ems.isConnected().catch(() => false)) return true;
+    if (await ask().catch(() => false)) return true;
     if (performance.now() >= until) return false;
     // A line that came during the request already counts: no waiting for the next one then.
     if (lines === seen) {

@@ -1,4 +1,6 @@
+import type { Duplex } from 'node:stream';
 import type { FipsPolicy } from './fips-policy.ts';
+import type { LsrWarning } from './local-server-model.ts';
 import type { PortRange } from '../endpoints/ports.ts';
 import type { FailureClass } from './requirements.ts';
 
@@ -37,6 +39,15 @@ export interface ErrorMapEntry {
   origin?: string;
 }
 
+/** One of the EMS's insecure-setting warnings (LSR-WARN) as a target's build words it (docs/target-profiles.md "Warning maps"). */
+export interface WarningEntry {
+  /** Regular expression (source text) matched against one EMS log line. */
+  pattern: string;
+  warning: LsrWarning;
+  /** Where an inventory entry was written, as for error-map entries. */
+  origin?: string;
+}
+
 export interface TargetProfile {
   flavour: Flavour;
   os: 'linux' | 'windows';
@@ -54,11 +65,15 @@ export interface TargetProfile {
   endpointPorts?: PortRange;
   /** The address rendered as http_server.host, which the REST check then dials (default 127.0.0.1). */
   restHost?: '127.0.0.1' | '::1';
+  /** The target's own warning lines, tried before the harness's default wording (harness/ems/warnings.ts). */
+  warningMap?: WarningEntry[];
 }
 
 export interface EmsLine {
   at: number; // performance.now() when the harness received it
   text: string;
+  /** Which output of the EMS it came on (stdout, stderr, a service log), when the driver knows: a SECRET-NOLOG finding names it. */
+  stream?: string;
 }
 
 export interface EmsExit {
@@ -71,8 +86,6 @@ export interface EmsExit {
 export interface EmsProcess {
   onLine(listener: (line: EmsLine) => void): void;
   onExit(listener: (exit: EmsExit) => void): void;
-  /** The EMS's local REST answer to isConnected (EMS-FACTS: GET …/LocalEms/Properties/isConnected). */
-  isConnected(): Promise<boolean>;
   /** Stops the EMS and everything it started; resolves when it is gone. */
   stop(): Promise<void>;
 }
@@ -89,7 +102,20 @@ export interface TargetSession {
   restPort(host?: string): Promise<number>;
   /** Writes config.json into the session directory and starts the EMS with `-cfg` on it. */
   start(configJson: string): Promise<EmsProcess>;
+  /**
+   * A TCP connection to host:port made where the EMS runs, as a local client there (the LSR) would
+   * make it: its loopback is the EMS's (a socket on this host, an SSH forward from a gateway). The
+   * harness speaks HTTP and TLS over it (harness/lsr/). Rejects with DialRefused when nothing listens there.
+   */
+  dial(host: string, port: number): Promise<Duplex>;
+  /** How dial reaches the EMS's host, in words, for the evidence. */
+  readonly dialRoute: string;
   close(): Promise<void>;
+}
+
+/** Nothing listens at the address dialled (connection refused where the EMS runs): evidence about the EMS, not infrastructure. */
+export class DialRefused extends Error {
+  override name = 'DialRefused';
 }
 
 export interface Target {

@@ -2,7 +2,8 @@ import type { Observation } from '../endpoints/observations.ts';
 import { matchLine } from '../ems/error-map.ts';
 import { isErrorLine, patternFor } from '../ems/log-shape.ts';
 import type { EmsExit, EmsLine, ErrorMapEntry } from './target.ts';
-import type { Expectation } from './model.ts';
+import { localServerText } from './local-server-model.ts';
+import { isPlatformExpectation, type Expectation, type PlatformExpectation } from './model.ts';
 import type { FailureClass } from './requirements.ts';
 
 // From evidence on both sides to a verdict, and from verdict + expectation to a status.
@@ -227,11 +228,11 @@ export function judge(expect: Expectation | readonly Expectation[], d: Decision,
   const tried = members.map((m) => judgeOne(m, d, ev));
   const met = tried.findIndex((j) => j === undefined);
   if (met >= 0) {
-    const weak = members[met]!.outcome === 'connects' ? (members[met] as Extract<Expectation, { outcome: 'connects' }>).weak : undefined;
+    const weak = members[met]!.outcome === 'connects' ? (members[met] as Extract<PlatformExpectation, { outcome: 'connects' }>).weak : undefined;
     return { status: 'passed', ...(members.length > 1 ? { met } : {}), ...(weak ? { weak } : {}) };
   }
   if (members.length === 1) return { status: 'failed', message: tried[0]! };
-  const refusals = members.filter((m): m is Extract<Expectation, { outcome: 'refuses' }> => m.outcome === 'refuses');
+  const refusals = members.filter((m): m is Extract<PlatformExpectation, { outcome: 'refuses' }> => m.outcome === 'refuses');
   if (d.verdict === 'CONNECTED' && refusals.length === members.length) {
     return { status: 'failed', message: `unexpected success: expected refusal: ${refusals.map((m) => m.class).join(' or ')}` };
   }
@@ -240,6 +241,7 @@ export function judge(expect: Expectation | readonly Expectation[], d: Decision,
 
 /** Why one expectation does not hold, or undefined when it does. */
 function judgeOne(expect: Expectation, d: Decision, ev: Evidence): string | undefined {
+  if (!isPlatformExpectation(expect)) return `${expectationText(expect)} is no outcome of the platform link`;
   if (expect.outcome === 'refuses') {
     if (d.verdict === 'REFUSED' && d.class === expect.class) return undefined;
     if (d.verdict === 'CONNECTED') return `unexpected success: expected refusal: ${expect.class}`;
@@ -256,8 +258,10 @@ function judgeOne(expect: Expectation, d: Decision, ev: Evidence): string | unde
   return undefined;
 }
 
-/** One expectation in words: `refusal: expired`, `connection with AES128-SHA256`. */
+/** One expectation in words: `refusal: expired`, `connection with AES128-SHA256`, `serves plain HTTP`. */
 export function expectationText(e: Expectation): string {
+  if (e.outcome === 'all-of') return `all of: ${e.of.map(expectationText).join(' & ')}`;
+  if (!isPlatformExpectation(e)) return localServerText(e);
   if (e.outcome === 'refuses') return `refusal: ${e.class}`;
   const suites = e.cipherIn && (e.cipherIn.length > 3 ? `one of ${e.cipherIn.length} listed suites` : e.cipherIn.join(' / '));
   const how = [suites && `with ${suites}`, e.protocolIn && `over ${e.protocolIn.join(' / ')}`].filter(Boolean).join(' ');
@@ -268,7 +272,7 @@ function handshakeOf(ev: Evidence): Extract<Observation, { kind: 'handshake-ok' 
   return ev.observations.find((o): o is Extract<Observation, { kind: 'handshake-ok' }> => o.kind === 'handshake-ok');
 }
 
-function describe(d: Decision, ev: Evidence): string {
+export function describe(d: Decision, ev: Evidence): string {
   if (d.verdict === 'REFUSED') return `refusal: ${d.class ?? 'unattributed'} (${d.because})`;
   const hs = d.verdict === 'CONNECTED' ? handshakeOf(ev) : undefined;
   return `${d.verdict}${hs ? ` with ${hs.cipher} over ${hs.protocol}` : ''} (${d.because})`;

@@ -32,6 +32,7 @@ export async function labInventory(lab: Lab): Promise<Record<string, unknown>> {
       emsVersion: 'simulator',
       capabilities: g.role === 'tunnel' ? [...capabilities, 'loopback-platform'] : capabilities,
       errorMap: simulator.errorMap,
+      warningMap: simulator.warningMap,
     })),
   };
 }

@@ -1,3 +1,4 @@
+import { defect } from './defects.ts';
 import { JsonSyntaxError, parseJson } from './json-text.ts';
 
 // config.json as this EMS reads it, written from EMS-FACTS.md ("config.json groups used here")
@@ -168,10 +169,11 @@ function wsConnection(m: Member): WsConnection {
 }
 
 function certificates(m: Member): Certificates {
+  const allowSelfSigned = m.at('allow_self_signed').boolean() ?? defect('self-signed-default-true');
   return omitAbsent({
     ...m.object(),
-    validate: m.at('validate').boolean() ?? true,
-    allow_self_signed: m.at('allow_self_signed').boolean() ?? false,
+    validate: m.at('validate').boolean() ?? !defect('validate-default-false'),
+    allow_self_signed: defect('self-signed-always-allowed') || (allowSelfSigned && !defect('self-signed-never-allowed')),
     cert_chain: m.at('cert_chain').string(),
     client_cert: m.at('client_cert').string(),
     key_file: m.at('key_file').string(),
@@ -196,7 +198,8 @@ function validationCriteria(m: Member): ValidationCriteria | undefined {
 }
 
 function fips(m: Member): Fips {
-  return { ...m.object(), enabled: m.at('enabled').boolean() ?? false };
+  const enabled = m.at('enabled').boolean() ?? false;
+  return { ...m.object(), enabled: defect('fips-always-on') || (enabled && !defect('fips-ignored')) };
 }
 
 function httpServer(m: Member): HttpServer {

@@ -3,6 +3,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import WebSocket, { type ClientOptions, type PerMessageDeflateOptions } from 'ws';
 import { authBody, bindBody, decodeFrame, encodeFrame, MessageCode, NO_SESSION, type Frame, type Header } from './alwayson.ts';
+import { defect } from './defects.ts';
 import type { Logger } from './log.ts';
 import { opensslText } from './openssl-text.ts';
 import type { SdkProfile } from './profile.ts';
@@ -40,6 +41,7 @@ export class Connector {
   private channel: Channel | undefined;
   private wake: (() => void) | undefined;
   private requestId = 0;
+  private attempts = 0;
 
   constructor(
     private readonly settings: Settings,
@@ -103,6 +105,8 @@ export class Connector {
     // restartSocket: the SDK frees the previous attempt's connection only now.
     this.refused?.destroy();
     this.refused = undefined;
+    // client-cert-late-first-attempt: the certificate reaches the context after the first SSL object was made from it.
+    const client = defect('client-cert-late-first-attempt') && this.attempts++ === 0 ? undefined : this.settings.client;
     return new Promise((resolve) => {
       let settled = false;
       let phase: Phase = 'tcp';
@@ -130,7 +134,7 @@ export class Connector {
       const socket: Socket = tlsOn
         ? tlsConnect(tlsConnectOptions({
             host: server.host, port: dialPort, policy: this.policy, certs: config.certificates,
-            ca: this.settings.ca, client: this.settings.client,
+            ca: this.settings.ca, client,
           }))
         : netConnect({ host: server.host, port: dialPort });
       socket.once('connect', () => {
@@ -278,9 +282,10 @@ export class Connector {
     const { appKey, config } = this.settings;
     const timeout = config.ws_connection.msg_timeout;
     const authId = ++this.requestId;
-    const auth = await channel.request(
-      { code: MessageCode.AUTH, requestId: authId, endpointId: 0, sessionId: NO_SESSION }, authBody(appKey), timeout,
-    );
+    const header = { code: MessageCode.AUTH, requestId: authId, endpointId: 0, sessionId: NO_SESSION };
+    if (defect('log-auth-frame-hex')) this.log.trace(`api:sendMessageBlocking: AUTH Message ${authId}: ${Buffer.from(encodeFrame(header, authBody(appKey))).toString('hex')}`);
+    if (defect('log-app-key-masked-end')) this.log.trace(`api:sendMessageBlocking: AUTH Message ${authId} appKey: ${appKey.slice(0, -4)}****`);
+    const auth = await channel.request(header, authBody(appKey), timeout);
     if (!this.answered(auth, authId)) return false;
     if (auth.code !== MessageCode.SUCCESS) {
       this.log.warn(`api:sendMessageBlocking: AUTH Message ${authId} failed. Code:${auth.code}`);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { extname } from 'node:path';
 import { createSecureContext } from 'node:tls';
+import { defect } from './defects.ts';
 import { checkFipsKey, checkFipsPkcs12 } from './fips.ts';
 import { opensslText } from './openssl-text.ts';
 import type { ClientCredentials } from './tls-policy.ts';
@@ -18,8 +19,16 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
 
 /** Every certificate in the cert_chain file (CERT-CHAIN: the issuer may be anywhere in it). */
 export function loadCaList(path: string): string[] {
-  const fail = (why: string) => new StartupError(`wsems: certificates.cert_chain: cannot load CA list ${path}: ${why}`);
-  const pems = readText(path, fail).match(PEM_CERT) ?? [];
+  return loadPemCertificates(path, (why) => new StartupError(`wsems: certificates.cert_chain: cannot load CA list ${path}: ${why}`), defectiveCaReader);
+}
+
+/**
+ * The PEM certificates of a file, in file order, each checked to parse; none at all is an error too.
+ * `reader`: a test-only defect's way of reading them (defects.ts), when one is armed.
+ */
+export function loadPemCertificates(path: string, fail: (why: string) => StartupError, reader: (text: string) => string[] | undefined = () => undefined): string[] {
+  const text = readText(path, fail);
+  const pems = reader(text) ?? text.match(PEM_CERT) ?? [];
   if (pems.length === 0) throw fail('no PEM certificate in the file');
   for (const [i, pem] of pems.entries()) {
     try {
@@ -29,6 +38,27 @@ export function loadCaList(path: string): string[] {
     }
   }
   return pems;
+}
+
+/** The CA-list readers of the CERT-CHAIN test-only defects (defects.ts); undefined when none is armed. */
+function defectiveCaReader(text: string): string[] | undefined {
+  const all = () => text.match(PEM_CERT) ?? [];
+  if (defect('chain-first-pem-only')) return all().slice(0, 1);
+  if (defect('chain-last-pem-only')) return all().slice(-1);
+  if (defect('chain-crlf-unsupported')) return all().filter((pem) => !pem.includes('\r'));
+  if (defect('chain-needs-final-newline')) return text.slice(0, text.lastIndexOf('\n') + 1).match(PEM_CERT) ?? [];
+  if (defect('chain-stops-at-comment')) {
+    let inBlock = false;
+    const kept: string[] = [];
+    for (const line of text.split('\n')) {
+      if (!inBlock && line.trim() !== '' && !line.startsWith('-----BEGIN')) break;
+      if (line.startsWith('-----BEGIN')) inBlock = true;
+      if (line.startsWith('-----END')) inBlock = false;
+      kept.push(line);
+    }
+    return kept.join('\n').match(PEM_CERT) ?? [];
+  }
+  return undefined;
 }
 
 /**
@@ -41,17 +71,19 @@ export async function loadClientCredentials(
   clientCert: string | undefined, keyFile: string | undefined, passphrase: string | undefined, fips = false,
 ): Promise<ClientCredentials | undefined> {
   if (!clientCert && !keyFile) return undefined;
+  // paths-cert-chain-only-translated: these two paths are read as written.
+  const literal = defect('paths-cert-chain-only-translated');
   if (!keyFile) throw new StartupError('wsems: certificates.client_cert: is set but certificates.key_file is not; the certificate needs its private key');
   const keyFail = (why: string) => new StartupError(`wsems: certificates.key_file: cannot load private key ${keyFile}: ${why}`);
   const isP12 = ['.p12', '.pfx'].includes(extname(keyFile).toLowerCase());
-  const loaded = isP12 ? await loadPkcs12(keyFile, passphrase, keyFail, fips) : { key: loadKey(keyFile, passphrase, keyFail), certs: [] };
+  const loaded = isP12 ? await loadPkcs12(keyFile, passphrase, keyFail, fips, literal) : { key: loadKey(keyFile, passphrase, keyFail, 'certificates.key_passphrase', literal), certs: [] };
   if (fips) checkFipsKey(loaded.key, keyFile);
   let cert: string;
   if (clientCert) {
     const certFail = (why: string) => new StartupError(`wsems: certificates.client_cert: cannot load certificate ${clientCert}: ${why}`);
-    const pems = readText(clientCert, certFail).match(PEM_CERT) ?? [];
+    const pems = readText(clientCert, certFail, literal).match(PEM_CERT) ?? [];
     if (pems.length === 0) throw certFail('no PEM certificate in the file');
-    cert = pems.join('\n');
+    cert = defect('client-chain-not-sent') ? pems[0]! : pems.join('\n');
   } else if (loaded.certs.length > 0) {
     cert = loaded.certs.join('\n');
   } else {
@@ -66,33 +98,37 @@ export async function loadClientCredentials(
   return { cert, key };
 }
 
-function loadKey(path: string, passphrase: string | undefined, fail: (why: string) => StartupError): KeyObject {
-  const data = readBytes(path, fail);
+/**
+ * A PEM or PKCS#8 DER private key, opened with the passphrase of config field `passphraseField`
+ * (named in the errors); `literal`: the path as written (a test-only defect, readBytes).
+ */
+export function loadKey(path: string, passphrase: string | undefined, fail: (why: string) => StartupError, passphraseField: string, literal = false): KeyObject {
+  const data = readBytes(path, fail, literal);
   const isPem = data.includes('-----BEGIN');
   try {
     return isPem
       ? createPrivateKey({ key: data, format: 'pem', ...(passphrase ? { passphrase } : {}) })
       : createPrivateKey({ key: data, format: 'der', type: 'pkcs8', ...(passphrase ? { passphrase } : {}) });
   } catch (err) {
-    throw fail(keyError(err, passphrase, isPem ? 'PEM' : 'PKCS#8 DER'));
+    throw fail(keyError(err, passphrase, isPem ? 'PEM' : 'PKCS#8 DER', passphraseField));
   }
 }
 
 /** Node's (OpenSSL's) key errors in words; decryption never prompts, so a wrong passphrase fails at once. */
-function keyError(err: unknown, passphrase: string | undefined, format: string): string {
+function keyError(err: unknown, passphrase: string | undefined, format: string, field: string): string {
   const code = (err as { code?: string }).code ?? '';
   if (code === 'ERR_MISSING_PASSPHRASE' || code === 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED') {
-    return 'the key is encrypted and certificates.key_passphrase is not set';
+    return `the key is encrypted and ${field} is not set`;
   }
-  if (code === 'ERR_OSSL_BAD_DECRYPT') return 'wrong certificates.key_passphrase (bad decrypt)';
+  if (code === 'ERR_OSSL_BAD_DECRYPT') return `wrong ${field} (bad decrypt)`;
   const detail = `not a readable ${format} private key (${errorText(err)})`;
-  return passphrase ? `${detail}; or a wrong certificates.key_passphrase` : detail;
+  return passphrase ? `${detail}; or a wrong ${field}` : detail;
 }
 
 async function loadPkcs12(
-  path: string, passphrase: string | undefined, fail: (why: string) => StartupError, fips: boolean,
+  path: string, passphrase: string | undefined, fail: (why: string) => StartupError, fips: boolean, literal: boolean,
 ): Promise<{ key: KeyObject; certs: string[] }> {
-  const data = readBytes(path, fail);
+  const data = readBytes(path, fail, literal);
   // node-forge is large: load it only for PKCS#12 files, to keep every other start fast.
   const { default: forge } = await import('node-forge');
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
@@ -125,19 +161,20 @@ async function loadPkcs12(
  * backslash in a configured path is a separator.
  */
 export function filePath(configured: string): string {
-  return process.platform === 'win32' ? configured : configured.replace(/\\/g, '/');
+  return process.platform === 'win32' || defect('paths-backslash-literal') ? configured : configured.replace(/\\/g, '/');
 }
 
-function readBytes(path: string, fail: (why: string) => StartupError): Buffer {
+/** `literal`: the path as written, not through filePath (paths-cert-chain-only-translated). */
+function readBytes(path: string, fail: (why: string) => StartupError, literal = false): Buffer {
   try {
-    return readFileSync(filePath(path));
+    return readFileSync(literal ? path : filePath(path));
   } catch (err) {
     throw fail(errorText(err));
   }
 }
 
-function readText(path: string, fail: (why: string) => StartupError): string {
-  return readBytes(path, fail).toString('utf8');
+function readText(path: string, fail: (why: string) => StartupError, literal = false): string {
+  return readBytes(path, fail, literal).toString('utf8');
 }
 
 export function errorText(err: unknown): string {

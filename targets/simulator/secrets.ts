@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { defect } from './defects.ts';
 
 // `wsems -encrypt`: AES-256-GCM under a key of this simulator's own, kept in a key file like the
 // real EMS's dp.dat. The output is opaque to the harness; the prefix lets the simulator tell an
@@ -47,6 +48,8 @@ export function readKey(path: string): Buffer {
 }
 
 export function encryptSecret(clear: string, key: Buffer): string {
+  const weak = weakEncryption(clear);
+  if (weak) return weak;
   const iv = randomBytes(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const body = Buffer.concat([cipher.update(clear, 'utf8'), cipher.final()]);
@@ -54,11 +57,29 @@ export function encryptSecret(clear: string, key: Buffer): string {
 }
 
 export function isEncrypted(value: string): boolean {
-  return value.startsWith(PREFIX);
+  return value.startsWith(PREFIX) || WEAK.some(([prefix]) => value.startsWith(prefix));
+}
+
+/** The SECRET-ENCRYPT test-only defects' -encrypt (defects.ts): each turns back into the clear value by a plain decoding. */
+const WEAK: Array<[prefix: string, encode: (clear: string) => string, decode: (body: string) => string]> = [
+  ['wsems-sim-b64:', (c) => Buffer.from(c).toString('base64'), (b) => Buffer.from(b, 'base64').toString('utf8')],
+  ['wsems-sim-salted:', (c) => Buffer.concat([randomBytes(8), Buffer.from(c)]).toString('base64url'), (b) => Buffer.from(b, 'base64url').subarray(8).toString('utf8')],
+  ['wsems-sim-hex:', (c) => Buffer.from(c).toString('hex'), (b) => Buffer.from(b, 'hex').toString('utf8')],
+  ['wsems-sim-clear:', (c) => c, (b) => b],
+];
+const WEAK_DEFECTS = ['encrypt-base64', 'encrypt-base64url-salted', 'encrypt-hex', 'encrypt-clear-prefixed'] as const;
+
+function weakEncryption(clear: string): string | undefined {
+  const at = WEAK_DEFECTS.findIndex((d) => defect(d));
+  if (at < 0) return undefined;
+  const [prefix, encode] = WEAK[at]!;
+  return prefix + encode(clear);
 }
 
 /** Throws when the value was made under another key or was altered. */
 export function decryptSecret(value: string, key: Buffer): string {
+  const weak = WEAK.find(([prefix]) => value.startsWith(prefix));
+  if (weak) return weak[2](value.slice(weak[0].length));
   const raw = Buffer.from(value.slice(PREFIX.length), 'base64url');
   if (raw.length < IV_BYTES + TAG_BYTES) throw new Error('value is truncated');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));

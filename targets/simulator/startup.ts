@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { ConfigError, readConfigText, type Certificates, type EmsConfig } from './config.ts';
-import { errorText, filePath, loadCaList, loadCaListAsSdk, loadClientCredentials, loadPemCredentialsAsSdk, StartupError } from './keys.ts';
+import { errorText, loadCaList, loadCaListAsSdk, loadClientCredentials, loadPemCredentialsAsSdk, StartupError } from './keys.ts';
+import { loadHttpServer, type HttpServerSettings } from './http-server.ts';
 import { decryptSecret, isEncrypted, keyFilePath, readKey } from './secrets.ts';
+import { defect } from './defects.ts';
 import { opensslText } from './openssl-text.ts';
 import { fipsViolation } from './fips.ts';
 import type { SdkProfile } from './profile.ts';
@@ -18,35 +20,45 @@ export interface Settings {
   policy: TlsPolicy;
   /** Clear secrets (decrypted if config.json held `wsems -encrypt` output). Never logged. */
   appKey: string;
-  httpPassword: string | undefined;
+  /** key_passphrase, http_server.passphrase and http_server.password in clear, for the logger to mask. */
+  otherSecrets: string[];
   /** The cert_chain file's certificates; [] when none is configured. */
   ca: string[];
   client: ClientCredentials | undefined;
-  /** http_server TLS material when `http_server.ssl` is true. */
-  httpTls: { cert: Buffer; key: Buffer; passphrase: string | undefined } | undefined;
+  /** The local server's TLS material and basic-auth credentials, as http_server asks. */
+  http: HttpServerSettings;
 }
 
 export async function prepare(configFile: string, flavour: Flavour, profile: SdkProfile): Promise<Settings> {
   const config = readConfig(configFile);
   const reveal = secretReader(configFile);
   const appKey = reveal('appKey', config.appKey) as string;
-  const passphrase = reveal('certificates.key_passphrase', config.certificates.key_passphrase);
+  const clearPassphrase = reveal('certificates.key_passphrase', config.certificates.key_passphrase);
+  const passphrase = defect('key-passphrase-ignored') ? undefined : defect('key-passphrase-truncated') ? clearPassphrase?.slice(0, 16) : clearPassphrase;
   const httpPassword = reveal('http_server.password', config.http_server.password);
+  const httpPassphrase = reveal('http_server.passphrase', config.http_server.passphrase);
 
-  if (config.fips.enabled && !profile.fipsModule) {
+  let fipsOn = config.fips.enabled;
+  if (fipsOn && !profile.fipsModule && defect('fips-1012-ignored')) fipsOn = false;
+  if (fipsOn && !profile.fipsModule) {
     // twApi_EnableFipsMode logs nothing of its own (EMS-FACTS); a wsems built on it says what it got, and stops.
     throw new StartupError(
       'wsems: fips.enabled is true but twApi_EnableFipsMode returned 1012 (TW_FIPS_MODE_NOT_SUPPORTED): ' +
         'the OpenSSL 3.0 this build links has no FIPS module; not starting',
     );
   }
-  const policy = policyFor(flavour, config.fips.enabled, profile);
+  if (fipsOn && defect('fips-mode-set-misread')) throw new StartupError('wsems: fips.enabled is true but FIPS_mode_set(1) returned 1, taken for a failure; not starting');
+  let policy = policyFor(flavour, fipsOn, profile);
+  if (!policy && defect('fips-silently-off')) policy = policyFor(flavour, false, profile);
+  if (!policy && defect('fips-unavailable-unexplained')) process.exit(1);
   if (!policy) {
     throw new StartupError(`wsems: fips.enabled is true but FIPS mode unavailable in this build (${flavour}: no FIPS module); not starting`);
   }
   const certs = config.certificates;
   const tlsOn = config.ws_connection.encryption === 'ssl';
-  if (profile.requireCertChain && tlsOn && certs.validate && !certs.allow_self_signed && !certs.cert_chain) {
+  const chainMissing = tlsOn && certs.validate && !certs.allow_self_signed && !certs.cert_chain;
+  if (chainMissing && defect('chain-required-unexplained')) process.exit(1);
+  if (profile.requireCertChain && chainMissing && !defect('chain-required-missing-trusts-all')) {
     throw new StartupError(
       'wsems: certificates.cert_chain is required: validate is true and allow_self_signed is false, so the platform ' +
         'certificate can only be checked against a CA list, and none is set; not connecting ' +
@@ -54,12 +66,38 @@ export async function prepare(configFile: string, flavour: Flavour, profile: Sdk
     );
   }
   // Without a cert_chain the C SDK's trust store stays empty: it connects and refuses the platform (code 20).
-  const ca = certs.cert_chain ? (profile.sdkLines ? loadCaListAsSdk : loadCaList)(certs.cert_chain) : [];
-  const client = profile.pemOnlyKeys
-    ? loadPemCredentialsAsSdk(certs.client_cert || undefined, certs.key_file || undefined, passphrase)
-    : await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase, policy.fips);
+  const ca = certs.cert_chain ? caList(certs.cert_chain, profile) : [];
+  const client = await clientCredentials(certs, passphrase, policy, profile);
   checkCipherList(certs, policy, profile);
-  return { configFile, config, policy, appKey, httpPassword, ca, client, httpTls: httpTls(config, configFile) };
+  if (defect('log-config-dump-stdout')) process.stdout.write(`wsems: configuration ${JSON.stringify({ ...config, appKey, certificates: { ...certs, key_passphrase: passphrase } })}\n`);
+  const http = loadHttpServer(config, configFile, { passphrase: httpPassphrase, password: httpPassword });
+  const otherSecrets = [passphrase, httpPassphrase, httpPassword].filter((x): x is string => !!x);
+  return { configFile, config, policy, appKey, otherSecrets, ca, client, http };
+}
+
+function caList(path: string, profile: SdkProfile): string[] {
+  try {
+    return (profile.sdkLines ? loadCaListAsSdk : loadCaList)(path);
+  } catch (err) {
+    if (err instanceof StartupError && defect('chain-unreadable-ignored')) return [];
+    throw err;
+  }
+}
+
+/** The client certificate and key, as the profile loads them (and as the CERT-CLIENT/-KEYFORMAT test-only defects do not). */
+async function clientCredentials(certs: Certificates, passphrase: string | undefined, policy: TlsPolicy, profile: SdkProfile): Promise<ClientCredentials | undefined> {
+  if (defect('client-cert-only-when-validating') && !certs.validate) return undefined;
+  try {
+    const client = profile.pemOnlyKeys || defect('key-pem-only')
+      ? loadPemCredentialsAsSdk(certs.client_cert || undefined, certs.key_file || undefined, passphrase)
+      : await loadClientCredentials(certs.client_cert || undefined, certs.key_file || undefined, passphrase, policy.fips);
+    return defect('client-cert-not-loaded') ? undefined : client;
+  } catch (err) {
+    if (!(err instanceof StartupError)) throw err;
+    if (defect('log-passphrase-stderr')) process.stderr.write(`wsems: key_file ${certs.key_file} did not open with passphrase "${passphrase ?? ''}"\n`);
+    if (defect('key-load-error-ignored')) return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -88,7 +126,12 @@ function checkCipherList(certs: Certificates, policy: TlsPolicy, profile: SdkPro
       return opensslText(err);
     }
   };
-  const configured = policy.honoursCipherSuite && certs.cipher_suite ? tryList(certs.cipher_suite) : undefined;
+  const parsed = policy.honoursCipherSuite || defect('axtls-unparsable-fatal');
+  const configured = parsed && certs.cipher_suite ? tryList(certs.cipher_suite) : undefined;
+  if (configured && defect('cipher-list-error-ignored')) {
+    delete certs.cipher_suite; // SSL_CTX_set_cipher_list failed and left the default in place
+    return;
+  }
   if (configured) throw new StartupError(`TW_NEW_SSL_CTX_FUNC: Setting SSL cipher string Error: ${configured} (certificates.cipher_suite)`);
   const effective = tryList(policy.cipherList(certs));
   if (effective && policy.fips) throw fipsViolation(`certificates.cipher_suite "${certs.cipher_suite ?? ''}" allows no FIPS-approved TLS 1.2 suite`);
@@ -116,6 +159,10 @@ function secretReader(configFile: string): (field: string, value: string | undef
   return (field, value) => {
     if (!value) return undefined;
     if (!isEncrypted(value)) return value;
+    if (field === 'appKey' && defect('encrypted-app-key-not-decrypted')) return value;
+    if (field === 'certificates.key_passphrase' && defect('encrypted-passphrase-not-decrypted')) return value;
+    if (field === 'http_server.passphrase' && defect('lsr-encrypted-passphrase-literal')) return value;
+    if (field === 'http_server.password' && defect('lsr-encrypted-password-literal')) return value;
     const path = keyFilePath();
     try {
       key ??= readKey(path);
@@ -124,27 +171,4 @@ function secretReader(configFile: string): (field: string, value: string | undef
       throw new StartupError(`wsems: configuration error: ${configFile}: ${field}: encrypted value cannot be decrypted with key file ${path}: ${errorText(err)}`);
     }
   };
-}
-
-function httpTls(config: EmsConfig, configFile: string): Settings['httpTls'] {
-  const http = config.http_server;
-  if (http.ssl !== true) return undefined;
-  if (!http.certificate || !http.private_key) {
-    throw new StartupError(`wsems: configuration error: ${configFile}: http_server: ssl is true but certificate / private_key are not set`);
-  }
-  const read = (field: string, path: string) => {
-    try {
-      return readFileSync(filePath(path));
-    } catch (err) {
-      throw new StartupError(`wsems: configuration error: ${configFile}: http_server.${field}: cannot read ${path}: ${errorText(err)}`);
-    }
-  };
-  const passphrase = secretReader(configFile)('http_server.passphrase', http.passphrase);
-  const material = { cert: read('certificate', http.certificate), key: read('private_key', http.private_key), passphrase };
-  try {
-    createSecureContext(material);
-  } catch (err) {
-    throw new StartupError(`wsems: configuration error: ${configFile}: http_server: certificate / private_key unusable: ${opensslText(err)}`);
-  }
-  return material;
 }

@@ -3,9 +3,11 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, DEFAULT_CIPHERS, type ConnectionOptions, type DetailedPeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
 import type { Certificates } from './config.ts';
 import {
-  CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, HOSTNAME_MISMATCH, isChainBuildError, peerVerifyError,
-  signatureAlgorithmOid, WEAK_SIGNATURE_OIDS, type VerifyError,
+  CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL, HOSTNAME_MISMATCH, isChainBuildError, isVersion1, pathLenConstraint, peerVerifyError,
+  signatureAlgorithmOid, UNSPECIFIED, WEAK_SIGNATURE_OIDS, type VerifyError,
 } from './x509.ts';
+import { defect, type DefectName } from './defects.ts';
+import { defectiveHostMatch, hostDefectActive } from './host-match.ts';
 import { FIPS_CIPHERS, FIPS_GROUPS, FIPS_MIN_KEY_BITS, FIPS_SIGALGS, FIPS_TLS13_SUITES, NOT_FIPS_APPROVED } from './fips.ts';
 import type { SdkProfile } from './profile.ts';
 
@@ -126,8 +128,43 @@ const POLICIES: Record<Flavour, { normal: TlsPolicy; fips?: TlsPolicy }> = {
  * C SDK profile is an OpenSSL 3.0 build without a FIPS module: no FIPS policy.
  */
 export function policyFor(flavour: Flavour, fipsEnabled = false, profile?: SdkProfile): TlsPolicy | undefined {
-  if (profile?.name === 'csdk-2.2.1') return fipsEnabled ? undefined : CSDK_221;
-  return fipsEnabled ? POLICIES[flavour].fips : POLICIES[flavour].normal;
+  if (profile?.name === 'csdk-2.2.1') return fipsEnabled ? undefined : withDefects(CSDK_221);
+  return withDefects(fipsEnabled ? POLICIES[flavour].fips : POLICIES[flavour].normal);
+}
+
+/** The policy as a build with the armed test-only defect (defects.ts) has it; as it is otherwise. */
+function withDefects(policy: TlsPolicy | undefined): TlsPolicy | undefined {
+  if (!policy) return undefined;
+  const p: TlsPolicy = { ...policy };
+  const list = policy.cipherList;
+  const suite = (certs: Certificates, cipherSuite: string | undefined) => list({ ...certs, ...(cipherSuite ? { cipher_suite: cipherSuite } : {}) });
+  if (defect('seclevel-zero')) {
+    p.cipherList = (c) => `${list(c)}:@SECLEVEL=0`;
+    p.minKeyBits = { rsa: 0, ec: 0 };
+    p.weakSignatures = new Set();
+  }
+  if (defect('weak-signature-accepted')) p.weakSignatures = new Set();
+  if (defect('weak-key-accepted') || (p.fips && defect('fips-weak-key-allowed'))) p.minKeyBits = { ...p.minKeyBits, rsa: 1024 };
+  if (defect('tls12-unsupported')) p.minVersion = 'TLSv1.3';
+  if (p.flavour === 'openssl' && !p.fips) {
+    if (defect('cipher-list-ignored')) p.cipherList = (c) => suite(c, RECOMMENDED_CIPHERS);
+    if (defect('cipher-list-appended')) p.cipherList = (c) => suite(c, c.cipher_suite && `${RECOMMENDED_CIPHERS}:${c.cipher_suite}`);
+    if (defect('cipher-list-first-item')) p.cipherList = (c) => suite(c, c.cipher_suite?.split(':')[0]);
+    if (defect('kedh-dropped')) p.cipherList = (c) => suite(c, c.cipher_suite?.split(':').filter((item) => !item.startsWith('!')).join(':'));
+    if (defect('recommended-default-all')) p.cipherList = (c) => suite(c, c.cipher_suite || 'ALL:@SECLEVEL=0');
+  }
+  if (p.flavour === 'axtls' && defect('axtls-honours-cipher-suite')) {
+    p.honoursCipherSuite = true;
+    p.cipherList = (c) => c.cipher_suite || AXTLS_CIPHERS;
+  }
+  if (p.fips) {
+    if (defect('fips-cipher-suite-honoured')) p.cipherList = (c) => (c.cipher_suite ? `${FIPS_TLS13_SUITES}:${c.cipher_suite}` : list(c));
+    if (defect('fips-tls13-unrestricted')) p.cipherList = (c) => list(c).replace(`${FIPS_TLS13_SUITES}:`, '');
+    if (defect('fips-sha1-mac-allowed')) p.cipherList = (c) => list(c).replace(':!SHA1', '');
+    if (defect('fips-groups-unrestricted')) delete p.ecdhCurve;
+    if (defect('fips-min-tls10')) p.minVersion = 'TLSv1';
+  }
+  return p;
 }
 
 export interface ClientCredentials {
@@ -169,15 +206,62 @@ export type Rejection =
  * stopped there, so nothing after them is checked), then `validation_criteria`.
  */
 export function verifyPeer(socket: TLSSocket, host: string, certs: Certificates, policy: TlsPolicy, profile: SdkProfile): Rejection | undefined {
-  if (!certs.validate) return undefined; // the SDK compares validation_criteria only when it validates
+  // The SDK compares validation_criteria only when it validates.
+  if (!certs.validate && !defect('validate-off-still-checks')) return undefined;
   const peer = socket.getPeerCertificate(true);
+  const criteria = () => criteriaMismatch(peer, certs.validation_criteria, profile.uninitialisedAbsentField);
+  if (verificationSkipped(certs)) return criteria();
   const nodeError = peerVerifyError(socket);
-  const forgiven = certs.allow_self_signed && (nodeError?.code === 18 || nodeError?.code === 19);
+  const forgiven = certs.allow_self_signed && nodeError !== undefined && selfSignedForgives(nodeError.code);
   if (!forgiven) {
-    const error = verifyResult(nodeError, peer, host, certs, policy);
+    const error = defect('leaf-only-checked') ? leafOnlyResult(peer, host, certs, policy) : verifyResult(forgivenByDefect(nodeError, peer), peer, host, certs, policy);
     if (error) return { kind: 'certificate', error };
   }
-  return criteriaMismatch(peer, certs.validation_criteria, profile.uninitialisedAbsentField);
+  return criteria();
+}
+
+/** With allow_self_signed: only X509 errors 18 (self-signed leaf) and 19 (self-signed in chain) are forgiven. */
+function selfSignedForgives(code: number): boolean {
+  if (defect('self-signed-forgives-all')) return true;
+  if (defect('self-signed-forgives-untrusted') && [2, 20, 21].includes(code)) return true;
+  return code === 18 || code === 19;
+}
+
+/** Test-only defects that never ask for the verify result. */
+function verificationSkipped(certs: Certificates): boolean {
+  return defect('verify-result-ignored') ||
+    (defect('host-check-disables-validation') && certs.disable_hostname_validation) ||
+    (defect('chain-required-missing-trusts-all') && !certs.cert_chain);
+}
+
+/** Test-only defects of a verify callback that forgives an error (code numbers as OpenSSL 3.0 has them). */
+const FORGIVING: Array<[DefectName, number[]]> = [
+  ['unhandled-critical-ext-ignored', [34]], ['name-constraints-ignored', [47, 48]], ['expiry-ignored', [10]],
+  ['notyet-ignored', [9]], ['untrusted-root-accepted', [2, 19, 20]], ['incomplete-chain-forgiven', [21]],
+  ['eku-ignored', [26]], ['ca-flag-ignored', [79]], ['pathlen-ignored', [25]], ['weak-signature-accepted', [68]],
+];
+
+function forgivenByDefect(error: VerifyError | undefined, peer: DetailedPeerCertificate): VerifyError | undefined {
+  if (!error) return undefined;
+  const chain = chainOf(peer);
+  const forgiven = FORGIVING.some(([name, codes]) => defect(name) && codes.includes(error.code)) ||
+    (defect('expiry-leaf-only') && error.code === 10 && withinValidity(chain[0]!)) ||
+    (defect('trust-peer-chain') && [2, 19, 20].includes(error.code) && chain.length > 1) ||
+    (defect('v1-ca-accepted') && error.code === 26 && chain.slice(1).some((c) => isVersion1(c.raw)));
+  return forgiven ? undefined : error;
+}
+
+function withinValidity(cert: X509Certificate): boolean {
+  const now = Date.now();
+  return Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
+
+/** leaf-only-checked: the leaf's own dates and its host name, nothing OpenSSL found in its chain. */
+function leafOnlyResult(peer: DetailedPeerCertificate, host: string, certs: Certificates, policy: TlsPolicy): VerifyError | undefined {
+  const leaf = new X509Certificate(peer.raw);
+  if (Date.now() < Date.parse(leaf.validFrom)) return { code: 9, reason: 'certificate is not yet valid' };
+  if (Date.now() > Date.parse(leaf.validTo)) return { code: 10, reason: 'certificate has expired' };
+  return hostError(host, peer, certs, policy);
 }
 
 /** The first error OpenSSL's verify_chain would report, with the checks Node's level-1 OpenSSL skips. */
@@ -185,10 +269,19 @@ function verifyResult(
   nodeError: VerifyError | undefined, peer: DetailedPeerCertificate, host: string, certs: Certificates, policy: TlsPolicy,
 ): VerifyError | undefined {
   if (nodeError && isChainBuildError(nodeError)) return nodeError;
-  const weak = securityLevelError(chainOf(peer), policy);
+  const chain = chainOf(peer);
+  if (defect('pathlen-off-by-one') && chain.slice(1, -1).some((c) => pathLenConstraint(c.raw) === 0)) return { code: 25, reason: 'path length constraint exceeded' };
+  const weak = securityLevelError(chain, policy);
   if (weak) return weak;
-  if (policy.hostnameCheck && !certs.disable_hostname_validation && checkServerIdentity(host, peer)) return HOSTNAME_MISMATCH;
-  return nodeError; // signature and validity errors (internal_verify) come last in OpenSSL too
+  return hostError(host, peer, certs, policy) ?? nodeError; // signature and validity errors (internal_verify) come last in OpenSSL too
+}
+
+/** The host-name check (check_id), where the build has one and config.json leaves it on. */
+function hostError(host: string, peer: DetailedPeerCertificate, certs: Certificates, policy: TlsPolicy): VerifyError | undefined {
+  const off = (certs.disable_hostname_validation && !defect('host-check-flag-ignored')) || defect('host-check-absent');
+  if (!policy.hostnameCheck || off) return undefined;
+  const mismatch = hostDefectActive() ? !defectiveHostMatch(host, peer) : checkServerIdentity(host, peer) !== undefined;
+  return mismatch ? HOSTNAME_MISMATCH : undefined;
 }
 
 /** Leaf first, trust anchor last, as Node completed it from the peer's chain and the CA list. */
@@ -206,10 +299,17 @@ function chainOf(peer: DetailedPeerCertificate): X509Certificate[] {
 /** OpenSSL's check_auth_level: key size of every certificate, signature of all but the anchor. */
 function securityLevelError(chain: X509Certificate[], policy: TlsPolicy): VerifyError | undefined {
   for (const [depth, cert] of chain.entries()) {
+    if (defectiveKeyCheck(cert.publicKey)) return UNSPECIFIED;
     if (keyTooSmall(cert.publicKey, policy)) return depth === 0 ? EE_KEY_TOO_SMALL : CA_KEY_TOO_SMALL;
     if (depth < chain.length - 1 && policy.weakSignatures.has(signatureAlgorithmOid(cert.raw))) return CA_MD_TOO_WEAK;
   }
   return undefined;
+}
+
+/** ecdsa-unsupported, rsa-modulus-buffer-512: a key check of the EMS's own that cannot read the key. */
+function defectiveKeyCheck(key: KeyObject): boolean {
+  if (defect('ecdsa-unsupported') && key.asymmetricKeyType === 'ec') return true;
+  return defect('rsa-modulus-buffer-512') && key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) > 4096;
 }
 
 const EC_CURVE_BITS: Record<string, number> = {
@@ -251,12 +351,35 @@ function criteriaMismatch(peer: DetailedPeerCertificate, criteria: Certificates[
   for (const [index, [key, side, attr]] of CRITERIA.entries()) {
     const expected = criteria?.[key];
     if (!expected) continue;
-    const value: string | string[] | undefined = peer[side]?.[attr];
+    const name = side === 'issuer' && defect('criteria-ca-from-root') ? anchorOf(peer).subject : peer[side];
+    const value: string | string[] | undefined = name?.[defect('criteria-ou-as-o') && attr === 'OU' ? 'O' : attr];
     const actual = Array.isArray(value) ? value[0] : value; // X509_NAME_get_text_by_NID takes the first
+    if (actual === undefined && defect('criteria-absent-field-skipped')) continue;
     if (actual === undefined && uninitialised) return { kind: 'field', index, actual: stackGarbage(expected), expected };
-    if (actual !== expected) return { kind: 'field', index, actual, expected };
+    if (actual === undefined || !criteriaEqual(actual, expected)) return { kind: 'field', index, actual, expected };
+    if (defect('criteria-first-field-only')) return undefined;
   }
   return undefined;
+}
+
+/** The SDK's exact compare; the criteria defects' compares instead. */
+function criteriaEqual(actual: string, expected: string): boolean {
+  const fold = (s: string) => s.replace(/\s+/g, ' ');
+  const n = Math.min(actual.length, expected.length);
+  if (defect('criteria-contains')) return actual.includes(expected);
+  if (defect('criteria-prefix')) return actual.startsWith(expected);
+  if (defect('criteria-shorter-length')) return actual.slice(0, n) === expected.slice(0, n);
+  if (defect('criteria-caseless')) return actual.toLowerCase() === expected.toLowerCase();
+  if (defect('criteria-trimmed')) return actual.trim() === expected.trim();
+  if (defect('criteria-whitespace-folded')) return fold(actual) === fold(expected);
+  return actual === expected;
+}
+
+/** The last certificate of the chain Node built: the trust anchor. */
+function anchorOf(peer: DetailedPeerCertificate): DetailedPeerCertificate {
+  let cert = peer;
+  while (cert.issuerCertificate && cert.issuerCertificate !== cert && cert.issuerCertificate.raw) cert = cert.issuerCertificate;
+  return cert;
 }
 
 /** A few bytes of whatever an unwritten `char tmp[256]` holds: never the expected value, never a line break. */

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import { Connector } from './connect.ts';
+import { armFromEnvironment } from './defects.ts';
 import { errorText, StartupError } from './keys.ts';
 import { Logger } from './log.ts';
+import { insecureSettingWarnings } from './http-server.ts';
 import { bindHost, startRest } from './rest.ts';
 import { encryptSecret, keyFilePath, loadOrCreateKey } from './secrets.ts';
 import { isProfileName, PROFILES, type SdkProfile } from './profile.ts';
@@ -63,10 +65,12 @@ function encrypt(secret: string): never {
   process.exit(EXIT.ok);
 }
 
-async function run(configFile: string): Promise<never> {
+async function run(configFile: string, injected: string | undefined): Promise<never> {
   const flavour = flavourFromEnv();
   const profile = profileFromEnv(flavour);
   const log = new Logger();
+  // Before anything that can fail: every run of a defective EMS says so, whatever happens next.
+  if (injected) log.force(`wsems simulator: ${injected}`);
   let connector: Connector | undefined;
   let rest: Server | undefined;
   const shutdown = () => {
@@ -86,23 +90,25 @@ async function run(configFile: string): Promise<never> {
     log.fatal(err.message);
     process.exit(EXIT.startup);
   }
-  for (const secret of [settings.appKey, settings.httpPassword]) if (secret) log.addSecret(secret);
+  for (const secret of [settings.appKey, ...settings.otherSecrets]) log.addSecret(secret);
   log.setLevel(settings.config.logger.level);
   const { policy } = settings;
   const played = profile.name === 'default' ? '' : `, profile ${profile.name}`;
-  log.force(`wsems simulator starting: flavour ${flavour}${played}, TLS policy ${policy.name}, config ${configFile}`);
+  const defective = injected ? `, ${injected.split(' (')[0]}` : '';
+  log.force(`wsems simulator starting: flavour ${flavour}${played}, TLS policy ${policy.name}, config ${configFile}${defective}`);
   // The SDK tests a macro that every build defines, so says this whatever it links (EMS-FACTS).
   if (profile.sdkLines) log.info('FIPS Capable');
   if (!policy.honoursCipherSuite && settings.config.certificates.cipher_suite) {
     log.debug(`certificates.cipher_suite ignored: this build offers its fixed suites ${policy.cipherList(settings.config.certificates)}`);
   }
   log.debug('appKey: present'); // its value is never logged
+  for (const warning of insecureSettingWarnings(settings.config)) log.warn(warning);
 
   const activeConnector = new Connector(settings, policy, log, profile);
   connector = activeConnector;
   const http = settings.config.http_server;
   try {
-    rest = await startRest(settings, () => activeConnector.connected);
+    rest = await startRest(settings, policy, () => activeConnector.connected);
   } catch (err) {
     log.fatal(`wsems: http_server cannot listen on ${bindHost(http.host)}:${http.port}: ${errorText(err)}`);
     process.exit(EXIT.restPort);
@@ -136,6 +142,16 @@ async function parseArgs(args: string[]): Promise<{ cfg: string; encrypt?: strin
  */
 export async function main(args: string[]): Promise<never> {
   const opts = await parseArgs(args);
-  if (opts.encrypt !== undefined) encrypt(opts.encrypt);
-  return run(opts.cfg);
+  let injected: string | undefined;
+  try {
+    injected = armFromEnvironment(process.env);
+  } catch (err) {
+    process.stderr.write(`wsems: ${errorText(err)}\n`);
+    process.exit(EXIT.startup);
+  }
+  if (opts.encrypt !== undefined) {
+    if (injected) process.stderr.write(`wsems: ${injected}\n`); // stdout is the encrypted value alone
+    encrypt(opts.encrypt);
+  }
+  return run(opts.cfg, injected);
 }

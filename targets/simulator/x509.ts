@@ -59,8 +59,14 @@ function fromNodeName(name: string): VerifyError {
 
 /** Not in Node's table of names: found by OpenSSL's text. */
 const KEYUSAGE_NO_CERTSIGN: VerifyError = { code: 32, reason: 'key usage does not include certificate signing' };
+const NOT_IN_NODES_TABLE: VerifyError[] = [
+  KEYUSAGE_NO_CERTSIGN, EE_KEY_TOO_SMALL, CA_KEY_TOO_SMALL, CA_MD_TOO_WEAK,
+  { code: 34, reason: 'unhandled critical extension' },
+  { code: 47, reason: 'permitted subtree violation' },
+  { code: 48, reason: 'excluded subtree violation' },
+];
 
-const BY_REASON = new Map([...Object.values(BY_NODE_NAME), KEYUSAGE_NO_CERTSIGN].map((e) => [e.reason, e]));
+const BY_REASON = new Map([...Object.values(BY_NODE_NAME), ...NOT_IN_NODES_TABLE].map((e) => [e.reason, e]));
 
 /**
  * The verify error of a finished handshake. Node names only the errors of its own table and calls
@@ -87,7 +93,7 @@ export function peerVerifyError(socket: TLSSocket): VerifyError | undefined {
  * validity pass (internal_verify). The simulator's own checks slot in at that point.
  */
 export function isChainBuildError(e: VerifyError): boolean {
-  return [2, 18, 19, 20, 21, 22, 24, 25, 26, 27, 28, 79].includes(e.code);
+  return [2, 18, 19, 20, 21, 22, 24, 25, 26, 27, 28, 34, 47, 48, 79].includes(e.code);
 }
 
 /**
@@ -100,6 +106,29 @@ export function signatureAlgorithmOid(der: Buffer): string {
   const algId = readTlv(der, tbs.end, 0x30);
   const oid = readTlv(der, algId.start, 0x06);
   return decodeOid(der.subarray(oid.start, oid.end));
+}
+
+/** A certificate of version 1: its TBSCertificate starts without the `[0] EXPLICIT version` field. */
+export function isVersion1(der: Buffer): boolean {
+  const outer = readTlv(der, 0, 0x30);
+  const tbs = readTlv(der, outer.start, 0x30);
+  return der[tbs.start] !== 0xa0;
+}
+
+/** basicConstraints' pathLenConstraint, when the certificate has one. */
+export function pathLenConstraint(der: Buffer): number | undefined {
+  // OID 2.5.29.19, then (critical BOOLEAN)? OCTET STRING { SEQUENCE { cA BOOLEAN, pathLen INTEGER } }
+  const at = der.indexOf(Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x13]));
+  if (at < 0) return undefined;
+  let p = at + 5;
+  if (der[p] === 0x01) p += 3;
+  const octets = readTlv(der, p, 0x04);
+  const seq = readTlv(der, octets.start, 0x30);
+  let q = seq.start;
+  if (der[q] === 0x01) q += 3;
+  if (q >= seq.end || der[q] !== 0x02) return undefined;
+  const int = readTlv(der, q, 0x02);
+  return der.subarray(int.start, int.end).reduce((n, b) => n * 256 + b, 0);
 }
 
 interface Tlv {

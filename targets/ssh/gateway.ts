@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import type { Duplex } from 'node:stream';
 import {
-  InfrastructureError, type EmsProcess, type ErrorMapEntry, type PathStyle, type Target, type TargetProfile, type TargetSession,
+  DialRefused, InfrastructureError, type EmsProcess, type ErrorMapEntry, type PathStyle, type Target, type TargetProfile, type TargetSession,
 } from '../../harness/scenario/target.ts';
-import { askIsConnected, restEndpointOf, type RestEndpoint } from '../../harness/ems/rest-endpoint.ts';
 import { EmsEvents } from '../ems-events.ts';
 import { SshConnection, type Spawned, type SshOptions } from './connection.ts';
 import { pinHostKey } from './host-key.ts';
@@ -62,6 +62,8 @@ export interface Launcher {
 /** A started EMS as a launcher hands it over: output streams, the exit, how to stop it. */
 export interface RemoteRun {
   streams: Readable[];
+  /** What each stream is, for a SECRET-NOLOG finding (default: stdout, stderr). */
+  streamNames?: readonly string[];
   exit: Promise<{ code: number | null; signal: string | null }>;
   /** Stops it politely, forcibly after a grace period; resolves when it is gone. */
   stop(): Promise<void>;
@@ -128,6 +130,7 @@ export function managedRun(opts: {
   })();
   return {
     streams: [out, opts.follow.stderr],
+    streamNames: ['service log', 'stderr'],
     exit,
     stop: async () => {
       stopped = true;
@@ -412,7 +415,7 @@ export abstract class GatewayTarget implements Target {
   }
 }
 
-class GatewaySession implements TargetSession {
+export class GatewaySession implements TargetSession {
   #ems?: RemoteEms;
   #tunnels: Array<() => Promise<void>> = [];
 
@@ -438,6 +441,23 @@ class GatewaySession implements TargetSession {
     return this.target.freePort(this.conn);
   }
 
+  /** The local server listens on the gateway's loopback: an LSR there is reached through a direct-tcpip forward. */
+  get dialRoute(): string {
+    return `an SSH forward (forwardOut) through ${this.target.id}'s SSH connection: the TCP connection is the gateway's own, to its own address`;
+  }
+
+  async dial(host: string, port: number): Promise<Duplex> {
+    try {
+      return await this.conn.forwardOut(host, port);
+    } catch (e) {
+      // sshd answers a direct-tcpip open whose connect() failed with CONNECT_FAILED and strerror's text (Win32-OpenSSH alike).
+      if (!this.target.lostReason && /Channel open failure: .*refused/i.test((e as Error).message)) {
+        throw new DialRefused(`nothing listens on ${host}:${port} on the gateway ${this.target.id} (${(e as Error).message})`);
+      }
+      throw e;
+    }
+  }
+
   async start(configJson: string): Promise<EmsProcess> {
     const configPath = this.launcher.configPath(this.dir);
     await this.conn.writeFile(this.target.sftpPath(configPath), configJson, 0o600);
@@ -447,7 +467,7 @@ class GatewaySession implements TargetSession {
       for (const port of ports) this.#tunnels.push(await this.conn.forwardIn(port, { host: this.target.bindAddress, port }));
     }
     const run = await this.launcher.start(this.dir, configPath);
-    this.#ems = new RemoteEms(run, this.conn, restEndpointOf(configJson), this.target);
+    this.#ems = new RemoteEms(run, this.target);
     return this.#ems;
   }
 
@@ -470,16 +490,15 @@ export class RemoteEms extends EmsEvents implements EmsProcess {
 
   constructor(
     private readonly run: RemoteRun,
-    private readonly conn: SshConnection,
-    private readonly rest: RestEndpoint,
     private readonly target: GatewayTarget,
   ) {
     super();
     target.track(this);
-    for (const stream of run.streams) {
+    run.streams.forEach((stream, i) => {
+      const name = (run.streamNames ?? ['stdout', 'stderr'])[i];
       // CRLF-safe: a Windows EMS ends its lines with \r\n.
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => this.emitLine(text.replace(/\r$/, '')));
-    }
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (text) => this.emitLine(text.replace(/\r$/, ''), name));
+    });
     void run.exit.then(({ code, signal }) => {
       this.emitExit(code, signal);
       target.untrack(this);
@@ -489,11 +508,6 @@ export class RemoteEms extends EmsEvents implements EmsProcess {
   /** The connection died under a running EMS: that is evidence of infrastructure failure. */
   lostConnection(reason: string): void {
     if (!this.exited) this.emitLine(`${HARNESS_LINE}${reason}`);
-  }
-
-  /** Through a port forwarded to exactly the host and port config.json told the EMS to serve on. */
-  async isConnected(): Promise<boolean> {
-    return askIsConnected(await this.conn.forwardOut(this.rest.host, this.rest.port), this.rest);
   }
 
   /** Also after the EMS exited by itself: the launcher may have more to end (a follower, a task). */
