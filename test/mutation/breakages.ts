@@ -81,8 +81,8 @@ export const BREAKAGES: Breakage[] = [
   {
     what: 'conformance-run.ts: a failed sanity scenario no longer gates its target',
     file: 'harness/scenario/conformance-run.ts',
-    from: "down ?? (r.status === 'passed' ? undefined :",
-    to: "down ?? (r.status !== 'nothing' ? undefined :",
+    from: "down ?? ((r.checks?.expectationStatus ?? r.status) === 'passed' ? undefined :",
+    to: "down ?? ((r.checks?.expectationStatus ?? r.status) !== 'nothing' ? undefined :",
     tests: ['test/sanity-gate.test.ts'],
   },
   {

@@ -8,7 +8,7 @@ import {
 } from '@stryker-mutator/api/test-runner';
 import Mocha from 'mocha';
 
-// A StrykerJS test runner for mocha 12 in this process (test/mutation/run.ts starts it with tsx).
+// A StrykerJS test runner for mocha 12 in this process (test/mutation/core.ts starts it with tsx).
 // Stryker's own mocha runner needs StrykerJS 10, which needs Node 22, or its 9.x line, which cannot
 // load mocha 12 (its CLI helpers became .cjs files): this one uses only mocha's public API.
 //

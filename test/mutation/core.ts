@@ -51,7 +51,7 @@ export const CORE_TESTS = [
 export const EXCLUDED_TESTS = String.raw`on a saved run \(CLI\)|known divergences in the main job`;
 
 const DEFAULT_THRESHOLD = 85;
-const REPORT_DIR = 'reports/mutation';
+const REPORT_DIR = 'reports/mutation-core';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
