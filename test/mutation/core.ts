@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
@@ -42,7 +43,6 @@ export const CORE_TESTS = [
   'test/report-golden.test.ts',
   'test/report-matrix.test.ts',
   'test/report-weak.test.ts',
-  'test/report-writers.test.ts',
   'test/redact.test.ts',
   'test/results-file.test.ts',
 ];
@@ -68,6 +68,9 @@ const threshold = values.threshold === undefined ? DEFAULT_THRESHOLD : Number(va
 if (!(threshold >= 0 && threshold <= 100)) usage(`--threshold ${values.threshold}: a percentage from 0 to 100`);
 const concurrency = values.concurrency === undefined ? Math.max(1, availableParallelism()) : Number(values.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1) usage(`--concurrency ${values.concurrency}: a whole number of at least 1`);
+
+const absent = [...modules, ...tests].filter((f) => !existsSync(f));
+if (absent.length) usage(`no such file: ${absent.join(', ')} (run from the repository root)`);
 
 const options: PartialStrykerOptions = {
   mutate: modules,
