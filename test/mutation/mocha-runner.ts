@@ -1,9 +1,10 @@
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { commonTokens, declareClassPlugin, PluginKind, tokens } from '@stryker-mutator/api/plugin';
 import type { MutantCoverage, StrykerOptions } from '@stryker-mutator/api/core';
 import type { Logger } from '@stryker-mutator/api/logging';
 import {
-  determineHitLimitReached, DryRunStatus, TestStatus, toMutantRunResult,
+  determineHitLimitReached, DryRunStatus, MutantRunStatus, TestStatus, toMutantRunResult,
   type DryRunOptions, type DryRunResult, type MutantRunOptions, type MutantRunResult, type TestResult, type TestRunner,
 } from '@stryker-mutator/api/test-runner';
 import Mocha from 'mocha';
@@ -56,8 +57,11 @@ export class Mocha12Runner implements TestRunner {
   }
 
   capabilities() {
-    // Imported test files cannot be loaded again: a static mutant needs a new process.
-    return { reloadEnvironment: false };
+    // Imported test files cannot be loaded again: a static mutant needs a new process. With
+    // ignoreStatic, Stryker runs no static mutant, and a hybrid one (acting at load and in tests)
+    // only as a runtime mutant on the tests that cover it, yet still asks for a reload (a new
+    // process each, StrykerJS 9.6): nothing loaded needs one then.
+    return { reloadEnvironment: this.options.ignoreStatic };
   }
 
   async init(): Promise<void> {
@@ -88,13 +92,16 @@ export class Mocha12Runner implements TestRunner {
   }
 
   async mutantRun(o: MutantRunOptions): Promise<MutantRunResult> {
+    if (o.reloadEnvironment && o.mutantActivation === 'static' && this.#loaded) {
+      return { status: MutantRunStatus.Error, errorMessage: `mutant ${o.activeMutant.id} acts at load time: the mocha 12 runner cannot reload the test files (run without ignoreStatic)` };
+    }
     this.#context.hitLimit = o.hitLimit;
     this.#context.hitCount = o.hitLimit ? 0 : undefined;
     const mocha = this.#mocha!;
     // Only the tests that cover the mutant (per-test coverage), by their full titles.
     if (o.testFilter) mocha.grep(new RegExp(o.testFilter.map((id) => `(^${escapeRegExp(id)}$)`).join('|')));
     else mocha.grep(this.#all);
-    return toMutantRunResult(await this.#run(o.disableBail, o.activeMutant.id, o.mutantActivation));
+    return toMutantRunResult(await this.#run(o.disableBail, o.activeMutant.id, o.mutantActivation, o.sandboxFileName));
   }
 
   async dispose(): Promise<void> {
@@ -105,12 +112,15 @@ export class Mocha12Runner implements TestRunner {
     }
   }
 
-  async #run(disableBail: boolean, activeMutant?: string, activation?: MutantRunOptions['mutantActivation']): Promise<DryRunResult> {
+  async #run(disableBail: boolean, activeMutant?: string, activation?: MutantRunOptions['mutantActivation'], mutated?: string): Promise<DryRunResult> {
     const mocha = this.#mocha!;
     setBail(mocha.suite, !disableBail);
     try {
       if (!this.#loaded) {
         this.#context.activeMutant = activation === 'static' ? activeMutant : undefined;
+        // A static mutant runs every test, in a process of its own: only the files that import
+        // the mutated module (directly or not) can see it, so only those are loaded.
+        if (activation === 'static' && mutated) mocha.files = mocha.files.filter((f) => reaches(f, resolve(mutated)));
         await mocha.loadFilesAsync();
         this.#loaded = true;
       }
@@ -128,6 +138,23 @@ export class Mocha12Runner implements TestRunner {
       return { status: DryRunStatus.Error, errorMessage: (e as Error).stack ?? String(e) };
     }
   }
+}
+
+/** The relative modules each file imports (statically, re-exports and dynamic imports of a literal too). */
+const importsOf = new Map<string, string[]>();
+
+/** Whether `file` imports `target`, directly or through other files of the repository. */
+function reaches(file: string, target: string, seen = new Set<string>()): boolean {
+  if (file === target) return true;
+  if (seen.has(file)) return false;
+  seen.add(file);
+  let imports = importsOf.get(file);
+  if (!imports) {
+    const text = readFileSync(file, 'utf8');
+    imports = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => resolve(dirname(file), m[1]!));
+    importsOf.set(file, imports);
+  }
+  return imports.some((i) => existsSync(i) && reaches(i, target, seen));
 }
 
 /** Where the reporter of the current run puts its results. */
