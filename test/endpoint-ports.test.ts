@@ -17,30 +17,40 @@ import { DEFAULT_INVENTORY, readInventory } from '../targets/inventory.ts';
 
 const EPHEMERAL = { low: 32768, high: 60999 };
 
-/** Ports nobody else's harness picks from: above the ephemeral range (else at the bottom of the port space). */
-function quietRange(n: number, size = 100): PortRange {
+/**
+ * A range of `size` ports outside every harness's own picks (above the ephemeral range, else at the
+ * bottom of the port space), held by this test on all its ports but one, picked at random: the
+ * returned free one. A block where anything else holds a port (another run of this very test, on
+ * a shared machine) is let go and another one tried, so the test never depends on an idle host.
+ */
+async function occupiedRange(size = 100): Promise<{ range: PortRange; free: number; squatters: Server[] }> {
   const eph = ephemeralRange();
-  const low = eph.high + 1 + 100 * n <= 65436 ? eph.high + 1 + 100 * n : 1024 + 100 * n;
-  return { low, high: low + size - 1 };
-}
-
-/** Listens on every port of the range but one, returning the free one and the squatters. */
-async function occupyAllBut(range: PortRange): Promise<{ free: number; squatters: Server[] }> {
-  const squatters: Server[] = [];
-  let free: number | undefined;
-  for (let port = range.low; port <= range.high; port++) {
-    const s = createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) squatters.push(s);
+  const [low, high] = eph.high + size < 65535 ? [eph.high + 1, 65535] : [1024, defaultPortRange()!.low - 1];
+  const blocks = Math.floor((high - low + 1) / size);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const first = low + size * Math.floor(Math.random() * blocks);
+    const range = { low: first, high: first + size - 1 };
+    const squatters: Server[] = [];
+    for (let port = range.low; port <= range.high; port++) {
+      const s = createServer();
+      const ok = await new Promise<boolean>((resolve) => {
+        s.once('error', () => resolve(false));
+        s.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      if (!ok) break;
+      squatters.push(s);
+    }
+    if (squatters.length < size) {
+      await Promise.all(squatters.map((s) => new Promise((r) => s.close(r))));
+      continue;
+    }
+    // Free one at random among those we hold, so the pick cannot get lucky by order.
+    const [released] = squatters.splice(Math.floor(Math.random() * squatters.length), 1);
+    const free = (released!.address() as { port: number }).port;
+    await new Promise((r) => released!.close(r));
+    return { range, free, squatters };
   }
-  // Free one at random among those we hold, so the pick cannot get lucky by order.
-  const [released] = squatters.splice(Math.floor(Math.random() * squatters.length), 1);
-  free = (released!.address() as { port: number }).port;
-  await new Promise((r) => released!.close(r));
-  return { free, squatters };
+  throw new Error(`no block of ${size} ports free in ${low}-${high} after 20 tries`);
 }
 
 describe('endpoint ports', function () {
@@ -105,8 +115,7 @@ describe('endpoint ports', function () {
     for (const kind of ['node-tls', 'jsse-java7'] as const) {
       it(`${kind}: takes the one port of a busy range that is free (a taken pick is another try, not an error)`, async () => {
         // The JVM builds a TLS context per try: fewer ports for it, still more taken than free.
-        const range = kind === 'node-tls' ? quietRange(1) : quietRange(2, 10);
-        const { free, squatters } = await occupyAllBut(range);
+        const { range, free, squatters } = await occupiedRange(kind === 'node-tls' ? 100 : 10);
         try {
           const ep = await startEndpoint(EndpointSpec.parse({ kind, cert: 'leaf-valid' }), { catalogue, appKey: 'k', bindAddress: '127.0.0.1', ports: range });
           open.push(ep);
@@ -125,8 +134,7 @@ describe('endpoint ports', function () {
     }
 
     it('a range with no free port left fails saying so, naming the range', async () => {
-      const range = quietRange(3);
-      const { free, squatters } = await occupyAllBut(range);
+      const { range, free, squatters } = await occupiedRange();
       const last = createServer().listen(free, '127.0.0.1');
       try {
         await assert.rejects(

@@ -11,6 +11,7 @@ import forge from 'node-forge';
 import { loadCatalogue } from '../harness/pki/build.ts';
 import type { Catalogue } from '../harness/pki/catalogue.ts';
 import { parseRecipes, RecipeError } from '../harness/pki/recipes.ts';
+import { skipBecause } from './skip-because.ts';
 
 const RECIPES = fileURLToPath(new URL('../certs/recipes.yaml', import.meta.url));
 
@@ -259,7 +260,7 @@ describe('PKI catalogue', function () {
     const leaf = cat.certs['leaf-valid']!;
     for (const name of ['chain-comments.pem', 'chain-crlf.pem', 'chain-no-final-newline.pem']) {
       const r = openssl('verify', '-CAfile', cat.files[name]!, '-untrusted', cat.certs['intermediate-ca']!.certFile, leaf.certFile);
-      if (!r) return this.skip();
+      if (!r) return skipBecause(this, 'no openssl command on this machine');
       assert.equal(r.status, 0, `${name}: ${r.out}`);
       const fingerprints = splitPem(await text(name)).map((pem) => new X509Certificate(pem).fingerprint256);
       assert.ok(fingerprints.includes((await x509('root-ca')).fingerprint256), `${name} holds root-ca`);
@@ -289,7 +290,7 @@ describe('PKI catalogue', function () {
       })();
     };
     before(function () {
-      if (!openssl('version')) this.skip();
+      if (!openssl('version')) skipBecause(this, 'no openssl command on this machine');
     });
 
     it('chains every leaf meant to be valid (strict X.509, TLS server purpose)', async () => {
@@ -432,7 +433,7 @@ describe('PKI catalogue', function () {
     const info = (name: string, pass: string) =>
       spawnSync('openssl', ['pkcs12', '-in', cat.files[name]!, '-noout', '-info', '-passin', `pass:${pass}`], { encoding: 'utf8' });
     const aes = info('client-valid.p12', cat.secrets['p12-pass']!);
-    if (aes.error) this.skip(); // no openssl on this machine
+    if (aes.error) skipBecause(this, 'no openssl command on this machine');
     assert.equal(aes.status, 0, aes.stderr);
     assert.match(aes.stderr, /MAC: sha256/);
     assert.match(aes.stderr, /Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC, .*PRF hmacWithSHA256/);

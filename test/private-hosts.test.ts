@@ -7,6 +7,7 @@ import { CONFORMANCE_NAMES } from '../harness/scenario/capabilities.ts';
 import type { EmsExit, EmsProcess } from '../harness/scenario/target.ts';
 import { LocalTarget } from '../targets/local.ts';
 import { needsPrivateHosts, privateHostsText } from '../targets/private-hosts.ts';
+import { skipBecause } from './skip-because.ts';
 
 // The capability conformance-names on a local target: the EMS (here a stand-in script that only
 // resolves names and reports its pid) resolves the conformance names through its own /etc/hosts,
@@ -35,7 +36,7 @@ describe('private /etc/hosts for a local EMS (capability conformance-names)', fu
     new LocalTarget({ id: 'stand-in', executable, profile: { flavour: 'openssl', os: 'linux', capabilities, errorMap: [] } });
 
   before(async function () {
-    if (process.platform !== 'linux' || spawnSync('unshare', ['--version']).error) this.skip();
+    if (process.platform !== 'linux' || spawnSync('unshare', ['--version']).error) skipBecause(this, 'needs Linux and unshare(1) for a private network namespace');
     dir = await mkdtemp(path.join(tmpdir(), 'private-hosts-'));
     executable = path.join(dir, 'wsems');
     // Prints its parent's pid and what each conformance name resolves to, as the EMS's resolver sees it.

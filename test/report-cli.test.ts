@@ -81,10 +81,13 @@ describe('conformance report (from a saved results.json)', function () {
     assert.equal(r.exitCode, 2);
     assert.match(r.all!, /bad-results\/results\.json: results\[1\]\.status: /);
 
+    // A good results file of its own (not another test's output), with a bad divergence list.
     const badList = join(dir, 'bad-expectations');
     await mkdir(badList);
     await writeFile(join(badList, 'gw-axtls.yaml'), 'cert.host.mismatch:\n  status: failed\n  reason: r\n');
-    const reports = join(dir, 'mixed');
+    const reports = join(dir, 'good-results');
+    await mkdir(reports);
+    await writeFile(join(reports, 'results.json'), JSON.stringify(fixtureDoc()));
     const e = await execa(process.execPath, ['--import', 'tsx', CLI, 'report', '--results', join(reports, 'results.json'), '--expectations', badList], { reject: false, all: true });
     assert.equal(e.exitCode, 2);
     assert.match(e.all!, /bad-expectations\/gw-axtls\.yaml: cert\.host\.mismatch\.link: /);

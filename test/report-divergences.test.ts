@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { applyDivergences, loadExpectations, outcomeOf } from '../harness/report/divergences.ts';
+import { applyDivergences, classify, loadExpectations, outcomeOf } from '../harness/report/divergences.ts';
 import { evaluate } from '../harness/report/gates.ts';
 import type { ResultsFile } from '../harness/report/results.ts';
 import { DEFAULT_INVENTORY } from '../targets/inventory.ts';
@@ -44,6 +44,52 @@ describe('known divergences', () => {
     await assert.rejects(loadExpectations(dir, ['gw']), (e: Error) => e.message.startsWith(`${path}:2:1: not valid YAML`));
   });
 
+  it('accepts every field as documented: broken, each verdict, http and https links', async () => {
+    const entries = {
+      'a.one': { status: 'broken', reason: 'lab', link: 'http://t.example.com/1' },
+      'a.two': { status: 'failed', verdict: 'REFUSED', class: 'expired', reason: 'r', link: 'https://t.example.com/2' },
+      'a.three': { status: 'failed', verdict: 'HANG', reason: 'r', link: 'https://t.example.com/3' },
+      'a.four': { status: 'failed', verdict: 'BROKEN', reason: 'r', link: 'https://t.example.com/4' },
+    };
+    await writeFile(join(dir, 'gw.yaml'), toYaml(entries));
+    assert.deepEqual((await loadExpectations(dir, ['gw'])).get('gw')?.entries, entries);
+  });
+
+  it('refuses a link that is no http(s) URL, a scenario id that is not one, an empty reason', async () => {
+    const path = join(dir, 'gw.yaml');
+    for (const [yaml, field] of [
+      ['a.x:\n  status: failed\n  reason: r\n  link: ftp://t.example.com/1\n', /a\.x\.link: /],
+      ['a.x:\n  status: failed\n  reason: r\n  link: xhttps://t.example.com/1\n', /a\.x\.link: /],
+      ['a.x:\n  status: failed\n  reason: r\n  link: httpsx://t.example.com/1\n', /a\.x\.link: /],
+      ['a.x:\n  status: failed\n  reason: ""\n  link: https://t.example.com/1\n', /a\.x\.reason: /],
+      ['Cert.X:\n  status: failed\n  reason: r\n  link: https://t.example.com/1\n', /Cert\.X: a scenario id \(lower-case words joined by \. or -\)/],
+      ['a.x!:\n  status: failed\n  reason: r\n  link: https://t.example.com/1\n', /a\.x!: a scenario id/],
+      ['-a:\n  status: failed\n  reason: r\n  link: https://t.example.com/1\n', /-a: a scenario id/],
+    ] as const) {
+      await writeFile(path, yaml);
+      await assert.rejects(loadExpectations(dir, ['gw']), (e: Error) => e.message.startsWith(`${path}`) && field.test(e.message), yaml);
+    }
+  });
+
+  it('a list it cannot read is an error naming the file and why (not "no divergences")', async () => {
+    await mkdir(join(dir, 'gw.yaml'));
+    await assert.rejects(loadExpectations(dir, ['gw']), (e: Error) => e.message === `${join(dir, 'gw.yaml')}: cannot read the expectations (EISDIR)`);
+  });
+
+  it('names every unknown scenario of a list', async () => {
+    await writeFile(join(dir, 'gw.yaml'), toYaml({
+      'cert.a': { status: 'failed', reason: 'r', link: 'https://t.example.com/1' },
+      'cert.b': { status: 'failed', reason: 'r', link: 'https://t.example.com/1' },
+    }));
+    await assert.rejects(loadExpectations(dir, ['gw'], new Set(['cert.other'])), (e: Error) => e.message === `${join(dir, 'gw.yaml')}: cert.a, cert.b: no such scenario in the catalogue (renamed or removed? update the list)`);
+  });
+
+  it('shows a list inside the repository by its repository path, one elsewhere by its full path', async () => {
+    const inRepo = await loadExpectations(fileURLToPath(new URL('../targets/expectations/', import.meta.url)), ['simulator-csdk221']);
+    assert.equal(inRepo.get('simulator-csdk221')?.file, 'targets/expectations/simulator-csdk221.yaml');
+    assert.equal((await loadExpectations(dir, ['gw'])).get('gw')?.file, join(dir, 'gw.yaml'));
+  });
+
   it('an entry for a scenario the catalogue does not have is an error', async () => {
     await writeFile(join(dir, 'gw.yaml'), 'cert.renamed:\n  status: failed\n  reason: r\n  link: https://t.example.com/1\n');
     await assert.rejects(loadExpectations(dir, ['gw'], new Set(['cert.other'])), /gw\.yaml: cert\.renamed: no such scenario in the catalogue/);
@@ -62,6 +108,56 @@ describe('known divergences', () => {
     assert.equal(on('simulator', 'cert.host.mismatch').divergence, undefined);
     // Unlisted deviations stay what they are.
     assert.equal(outcomeOf(on('gw-axtls', 'cert.expired')), 'failed');
+  });
+
+  it('a listed verdict and class must both match: the same status with another class is a different deviation', () => {
+    const [r] = fixtureDoc().results.filter((x) => x.target === 'gw-axtls' && x.scenario === 'cert.expired');
+    const listed = (over: object) => ({ file: 'gw.yaml', entries: { 'cert.expired': { status: 'failed' as const, reason: 'r', link: 'https://t.example.com/1', ...over } } });
+    // r: failed, REFUSED untrusted-cert.
+    assert.equal(classify(r!, listed({ verdict: 'REFUSED', class: 'untrusted-cert' }))?.state, 'known');
+    assert.equal(classify(r!, listed({}))?.state, 'known', 'neither verdict nor class listed: the status alone');
+    const otherClass = classify(r!, listed({ verdict: 'REFUSED', class: 'expired' }));
+    assert.equal(otherClass?.state, 'changed');
+    assert.equal(otherClass?.note, 'listed in gw.yaml as failed (REFUSED: expired), but got failed (REFUSED: untrusted-cert): a different deviation from the known one (https://t.example.com/1)');
+    assert.equal(classify(r!, listed({ class: 'expired' }))?.state, 'changed', 'a class alone is checked too');
+    assert.equal(classify(r!, listed({ verdict: 'HANG' }))?.state, 'changed');
+    assert.equal(classify(r!, listed({ status: 'broken' }))?.state, 'changed', 'listed broken, failed instead');
+    assert.equal(classify({ ...r!, scenario: 'not.listed' }, listed({}))?.state, undefined);
+    assert.equal(classify(r!, undefined), undefined);
+    // An unlisted class is no known divergence: the run fails.
+    assert.equal(evaluate(applyDivergences([r!], new Map([['gw-axtls', listed({ class: 'expired' })]]))).exitCode, 1);
+    assert.equal(evaluate(applyDivergences([r!], new Map([['gw-axtls', listed({ class: 'untrusted-cert' })]]))).exitCode, 0);
+  });
+
+  it('a listed scenario skipped here is not-run: whether it still diverges is unknown', () => {
+    const [r] = fixtureDoc().results.filter((x) => x.target === 'gw-axtls' && x.scenario === 'cert.paths.windows');
+    const listed = { file: 'gw.yaml', entries: { 'cert.paths.windows': { status: 'failed' as const, reason: 'r', link: 'https://t.example.com/1' } } };
+    assert.deepEqual(classify(r!, listed), {
+      state: 'not-run', listed: listed.entries['cert.paths.windows'], file: 'gw.yaml',
+      note: 'listed in gw.yaml, but skipped here (target gw-axtls lacks capability windows-paths): whether it still diverges is unknown',
+    });
+    const { message: _m, ...noMessage } = r!;
+    assert.match(classify(noMessage, listed)!.note, /skipped here \(target gw-axtls lacks capability windows-paths\)/, 'the verdict\'s reason when there is no message');
+    assert.equal(outcomeOf({ status: 'skipped', divergence: classify(r!, listed) }), 'skipped');
+  });
+
+  it('notes word for word: known, fixed, and changed with or without a listed verdict', () => {
+    const [r] = fixtureDoc().results.filter((x) => x.target === 'gw-axtls' && x.scenario === 'cert.expired');
+    const entry = (over: object) => ({ file: 'gw.yaml', entries: { 'cert.expired': { status: 'failed' as const, reason: 'old bug', link: 'https://t.example.com/9', ...over } } });
+    assert.equal(classify(r!, entry({}))!.note, 'known divergence: old bug (https://t.example.com/9)');
+    assert.equal(classify(r!, entry({ status: 'broken' }))!.note, 'listed in gw.yaml as broken, but got failed (REFUSED: untrusted-cert): a different deviation from the known one (https://t.example.com/9)');
+    assert.equal(classify(r!, entry({ verdict: 'HANG' }))!.note, 'listed in gw.yaml as failed (HANG), but got failed (REFUSED: untrusted-cert): a different deviation from the known one (https://t.example.com/9)');
+    const hang = { ...r!, actual: { ...r!.actual, verdict: 'HANG' as const, class: undefined } };
+    assert.equal(classify(hang, entry({ verdict: 'REFUSED' }))!.note, 'listed in gw.yaml as failed (REFUSED), but got failed (HANG): a different deviation from the known one (https://t.example.com/9)');
+    const passed = { ...r!, status: 'passed' as const };
+    assert.equal(classify(passed, entry({}))!.note, 'fixed — remove from list: cert.expired now passes on gw-axtls; remove it from gw.yaml');
+    assert.equal(classify(passed, entry({}))!.state, 'fixed');
+  });
+
+  it('a failed result is failed, whatever else it carries; a weak one only when it passed', () => {
+    assert.equal(outcomeOf({ status: 'failed', weak: { what: 'w' } }), 'failed');
+    assert.equal(outcomeOf({ status: 'passed', weak: { what: 'w' } }), 'weak');
+    assert.equal(outcomeOf({ status: 'broken' }), 'broken');
   });
 
   it('re-applying drops blocks the current lists no longer give', () => {

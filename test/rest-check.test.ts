@@ -13,6 +13,7 @@ import { family } from '../harness/scenario/model.ts';
 import { runScenario } from '../harness/scenario/run.ts';
 import type { Target } from '../harness/scenario/target.ts';
 import { DEFAULT_INVENTORY, loadTargets } from '../targets/inventory.ts';
+import { override, wrapTarget } from './target-wrap.ts';
 
 // The EMS's REST server is rendered explicitly (host, port, ssl, authenticate) and the isConnected
 // check dials exactly that: the EMS takes `localhost` as the IPv6 loopback (EMS-FACTS.md "The
@@ -31,14 +32,38 @@ function dial(host: string, port: number): Promise<Socket> {
   });
 }
 
-/** An isConnected answer on one address only. */
-async function fakeRest(host: string, connected: boolean): Promise<{ server: Server; port: number }> {
+/** An isConnected answer (the same one, or one per request) on one address only. */
+async function fakeRest(host: string, connected: boolean | (() => boolean)): Promise<{ server: Server; port: number }> {
   const server = createHttpServer((req, res) => {
     if (req.url !== IS_CONNECTED_PATH) return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ rows: [{ isConnected: connected }], dataShape: {} }));
+    const isConnected = typeof connected === 'function' ? connected() : connected;
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ rows: [{ isConnected }], dataShape: {} }));
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { server, port: (server.address() as { port: number }).port };
+}
+
+/**
+ * The simulator as it is (real TLS, real AlwaysOn, its log), but the harness's REST question
+ * reaching `rest` instead (a real HTTP server answering what the test says, or nothing there):
+ * an EMS whose local server disagrees with its connection.
+ */
+function withRestAnswer(target: Target, rest: { port: number } | 'unreachable'): Target {
+  return wrapTarget(target, {
+    session: (s) => override(s, {
+      dial: () => (rest === 'unreachable' ? Promise.reject(new Error('ECONNREFUSED')) : dial('127.0.0.1', rest.port)),
+    }),
+  });
+}
+
+/** `run` with a fake REST server answering `answer` per request, closed after. */
+async function withFakeRest<T>(answer: () => boolean, run: (rest: { port: number }) => Promise<T>): Promise<T> {
+  const fake = await fakeRest('127.0.0.1', answer);
+  try {
+    return await run(fake);
+  } finally {
+    fake.server.close();
+  }
 }
 
 describe('the REST check follows the rendered config', function () {
@@ -98,6 +123,39 @@ describe('the REST check follows the rendered config', function () {
     assert.equal(r.status, 'passed', r.message);
     assert.equal((r.actual.evidence.config as { http_server: { host: string } }).http_server.host, '::1');
     assert.equal(r.actual.evidence.restConnected, true);
+  });
+
+  it('fails a connection both sides confirm when the EMS REST API says isConnected=false (asked again for a while first)', async () => {
+    let asked = 0;
+    const r = await withFakeRest(() => (asked++, false), (rest) => runScenario('rest', scenario(), withRestAnswer(simulator, rest), { catalogue, redactor: new Redactor() }));
+    assert.equal(r.actual.verdict, 'CONNECTED', 'the platform saw AUTH and the EMS logged it');
+    assert.equal(r.status, 'failed');
+    assert.equal(r.message, 'the platform and the EMS log say connected, but the EMS REST API says isConnected=false');
+    assert.equal(r.actual.evidence.restConnected, false);
+    assert.ok(asked > 1, `asked ${asked} time(s): a REST state that trails the log gets asked again`);
+  });
+
+  it('fails it too when the REST API cannot be reached at all', async () => {
+    const r = await runScenario('rest', scenario(), withRestAnswer(simulator, 'unreachable'), { catalogue, redactor: new Redactor() });
+    assert.equal(r.status, 'failed');
+    assert.equal(r.actual.evidence.restConnected, false);
+  });
+
+  it('passes when the REST state catches up with the log within the recheck window', async () => {
+    let asked = 0;
+    const r = await withFakeRest(() => ++asked >= 3, (rest) => runScenario('rest', scenario(), withRestAnswer(simulator, rest), { catalogue, redactor: new Redactor() }));
+    assert.equal(r.status, 'passed', r.message);
+    assert.equal(r.actual.evidence.restConnected, true);
+    assert.equal(asked, 3);
+  });
+
+  it('never asks the REST API when the EMS refused', async () => {
+    let asked = 0;
+    const refused = scenario({ endpoint: { cert: 'leaf-self-signed' }, ems: { certificates: { validate: true, allow_self_signed: false, cert_chain: { file: 'chain-root.pem' } } }, expect: { outcome: 'refuses', class: 'self-signed' } });
+    const r = await withFakeRest(() => (asked++, false), (rest) => runScenario('rest', refused, withRestAnswer(simulator, rest), { catalogue, redactor: new Redactor() }));
+    assert.equal(r.status, 'passed', r.message);
+    assert.equal(asked, 0);
+    assert.equal(r.actual.evidence.restConnected, undefined);
   });
 
   it('a target with restHost ::1 in its inventory entry renders ::1 for every scenario', async () => {

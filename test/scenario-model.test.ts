@@ -148,4 +148,52 @@ describe('scenario model', () => {
       assert.ok(s.needs.includes(wants), `${s.id} (host ${s.host}) needs ${wants}`);
     }
   });
+
+  describe('the schema, field by field', () => {
+    const one = (raw: object) => family('demo', {}, [raw as never]);
+    const base = { id: 'a', title: 't', requirements: ['CERT-HOST'], expect: { outcome: 'connects' } };
+    it('defaults: the valid leaf on a Node TLS endpoint, a clear app key, no needs, no variants, 15 s to HANG; secrets unencrypted', () => {
+      const [s] = one({ ...base, ems: { certificates: { key_passphrase: { secret: 'p12-pass' } } } }).scenarios;
+      assert.deepEqual(s!.endpoint, { kind: 'node-tls', cert: 'leaf-valid' });
+      assert.deepEqual([s!.appKey, s!.needs, s!.variants, s!.hangMs], ['clear', [], [], 15_000]);
+      assert.deepEqual(s!.ems.certificates?.key_passphrase, { secret: 'p12-pass', encrypt: false });
+      assert.deepEqual(one({ ...base, ems: { certificates: { key_passphrase: { literal: 'x' } } } }).scenarios[0]!.ems.certificates?.key_passphrase, { literal: 'x', encrypt: false });
+      assert.equal(one({ ...base, appKey: 'encrypted' }).scenarios[0]!.appKey, 'encrypted');
+    });
+    it('an id is lower-case words joined by . or -', () => {
+      for (const id of ['a', 'cert.self-signed.refused', '0x.y']) assert.equal(one({ ...base, id }).invalid.length, 0, id);
+      for (const id of ['Cert.x', 'a b', '.a', '-a', 'a_b', 'a!']) assert.match(one({ ...base, id }).invalid[0]?.error ?? '', /: id: lower-case words joined by \. or -$/, id);
+    });
+    it('an empty cipher or protocol list is an error (it would allow nothing)', () => {
+      assert.match(one({ ...base, expect: { outcome: 'connects', cipherIn: [] } }).invalid[0]!.error, /expect\.cipherIn: /);
+      assert.match(one({ ...base, expect: { outcome: 'connects', protocolIn: [] } }).invalid[0]!.error, /expect\.protocolIn: /);
+      assert.equal(one({ ...base, expect: { outcome: 'connects', cipherIn: ['A', 'B'], protocolIn: ['TLSv1.2', 'TLSv1.3'] } }).invalid.length, 0);
+    });
+    it('a scenario without an id is named by its family and place; every issue is listed, at the root too', () => {
+      const f = family('demo', {}, [base as never, 42 as never, { ...base, id: 7, title: '' } as never]);
+      assert.deepEqual(f.invalid, [
+        { id: 'demo[1]', error: 'scenario demo/demo[1]: (root): Invalid input: expected object, received number' },
+        { id: 'demo[2]', error: 'scenario demo/demo[2]: id: Invalid input: expected string, received number; title: Too small: expected string to have >=1 characters' },
+      ]);
+    });
+    it('a misspelt validation_criteria field is named', () => {
+      assert.equal(one({ ...base, ems: { certificates: { validation_criteria: { Cert_Common_Nam: 'x' } } } }).invalid[0]!.error,
+        'scenario demo/a: ems.certificates.validation_criteria: Unrecognized key: "Cert_Common_Nam"');
+    });
+    it('a value fitting no member of a union is explained by the member it came closest to (the deepest issues)', () => {
+      assert.equal(one({ ...base, expect: { anyOf: [{ outcome: 'connects', cipherIn: [] }] } }).invalid[0]!.error,
+        'scenario demo/a: expect.anyOf[0].cipherIn: Too small: expected array to have >=1 items; expect.anyOf: Too small: expected array to have >=2 items');
+      assert.equal(one({ ...base, expect: { outcome: 'connects', weak: 3 } }).invalid[0]!.error, 'scenario demo/a: expect.weak: Invalid input: expected string, received number');
+    });
+    it('deepMerge: objects merged, anything else replaced (arrays, null, a value over an object and back), undefined keeps the base', () => {
+      assert.deepEqual(deepMerge({ a: 1 }, [1]), [1]);
+      assert.deepEqual(deepMerge([1], { a: 1 }), { a: 1 });
+      assert.equal(deepMerge({ a: 1 }, null), null);
+      assert.deepEqual(deepMerge(null, { a: 1 }), { a: 1 });
+      assert.deepEqual(deepMerge({ a: { b: 1 } }, { a: null }), { a: null });
+      assert.deepEqual(deepMerge({ a: null }, { a: { b: 1 } }), { a: { b: 1 } });
+      assert.deepEqual(deepMerge({ a: 1 }, undefined), { a: 1 });
+      assert.deepEqual(deepMerge('x', 'y'), 'y');
+    });
+  });
 });

@@ -16,7 +16,7 @@ import { Code, decodeMessage, EMPTY_RESPONSE, encodeMessage, parseAuthBody, pars
 import type { EmsConfigInput } from '../harness/ems/config.ts';
 import { attributeLine, C_SDK_ERROR_MAP } from '../harness/ems/error-map.ts';
 import type { ErrorMapEntry } from '../harness/scenario/target.ts';
-import { INT16_MAX_PORT, listenInRange } from '../harness/endpoints/ports.ts';
+import { freePort as harnessFreePort, INT16_MAX_PORT, listenInRange, releasePort } from '../harness/endpoints/ports.ts';
 import { decryptSecret, readKey } from '../targets/simulator/secrets.ts';
 import { DEFAULT_INVENTORY, readInventory } from '../targets/inventory.ts';
 
@@ -315,12 +315,23 @@ function writeP12(file: string, certs: forge.pki.Certificate[], algorithm: '3des
   writeFileSync(file, Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary'));
 }
 
+/** Ports handed to the simulator in the current test, released after it. */
+const handedOut: number[] = [];
+
+/**
+ * A port for the simulator to bind (its REST server, or a platform nobody listens on), from the
+ * harness's port module: random below the ephemeral range and reserved in this process, never
+ * listen-on-0-and-close (the kernel may hand that port to anything in between).
+ */
 async function freePort(): Promise<number> {
-  const server: NetServer = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
+  const port = await harnessFreePort('127.0.0.1');
+  handedOut.push(port);
   return port;
+}
+
+/** A listener bound for real to a port of the harness's range (no probe-and-close gap). */
+async function listening(server: NetServer): Promise<number> {
+  return listenInRange(server, '127.0.0.1');
 }
 
 function restIsConnected(port: number): Promise<boolean> {
@@ -435,6 +446,7 @@ describe('simulated WS EMS (built executable)', function () {
     await Promise.all(sims.splice(0).map((sim) => sim.stop('SIGKILL')));
     for (const platform of platforms.splice(0)) platform.close();
     for (const server of helloServers.splice(0)) server.close();
+    handedOut.splice(0).forEach(releasePort);
   });
 
   after(function () {
@@ -490,9 +502,9 @@ describe('simulated WS EMS (built executable)', function () {
 
   it('logs a timeout when an attempt outlasts connect_timeout', async function () {
     const silent = createNetServer(() => undefined); // accepts, never answers the ClientHello
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = await listening(silent);
     try {
-      const sim = startSim(config((silent.address() as { port: number }).port, await freePort(), { ws_connection: { connect_timeout: 300 } }));
+      const sim = startSim(config(silentPort, await freePort(), { ws_connection: { connect_timeout: 300 } }));
       assert.equal(await sim.exited, 2, sim.output());
       assert.ok(sim.line(/twWs_Connect: Timed out trying to connect/), sim.output());
     } finally {
@@ -648,8 +660,7 @@ describe('simulated WS EMS (built executable)', function () {
 
   it('exits 3 naming host:port when the local REST port is taken', async function () {
     const squatter = createNetServer();
-    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
-    const { port } = squatter.address() as { port: number };
+    const port = await listening(squatter);
     try {
       const sim = startSim(config(1, port, { certificates: { validate: false } }));
       assert.equal(await sim.exited, 3, sim.output());

@@ -124,21 +124,19 @@ ${over}`;
 
   it('resolves credentials at load time, naming the file and field when one is missing', async () => {
     const { file } = await parse(linux('').replace('auth: { keyFile: key }', 'auth: { passwordEnv: WSEMS_TEST_UNSET_PASSWORD }'));
-    delete process.env.WSEMS_TEST_UNSET_PASSWORD;
-    await assert.rejects(loadTargets(file), (e: Error) => e.message === `${file}: targets[0].auth.passwordEnv: the environment variable WSEMS_TEST_UNSET_PASSWORD is not set`);
+    await withEnv('WSEMS_TEST_UNSET_PASSWORD', undefined, () =>
+      assert.rejects(loadTargets(file), (e: Error) => e.message === `${file}: targets[0].auth.passwordEnv: the environment variable WSEMS_TEST_UNSET_PASSWORD is not set`));
     const missingKey = await parse(linux(''));
     await assert.rejects(loadTargets(missingKey.file), (e: Error) => e.message.startsWith(`${missingKey.file}: targets[0].auth.keyFile: cannot read ${join(dir, 'key')} (ENOENT)`));
   });
 
   it('gives a gateway one scenario at a time and keeps SSH secrets for redaction', async () => {
-    process.env.WSEMS_TEST_PASSWORD = 'correct-horse-battery';
     const { file } = await parse(linux('').replace('auth: { keyFile: key }', 'auth: { passwordEnv: WSEMS_TEST_PASSWORD }'));
-    const [t] = await loadTargets(file);
+    const [t] = await withEnv('WSEMS_TEST_PASSWORD', 'correct-horse-battery', () => loadTargets(file));
     assert.equal(t!.concurrency, 1);
     assert.deepEqual(t!.secrets, ['correct-horse-battery']);
     assert.equal(t!.bindAddress, '192.0.2.1');
     assert.equal(t!.platformHost, 'platform.conformance.test');
-    delete process.env.WSEMS_TEST_PASSWORD;
   });
 });
 
@@ -233,3 +231,16 @@ describe('SSH: -encrypt answers kept per gateway and secret', () => {
     assert.deepEqual(scripts, [['a', 'a', 'b', 'b'], ['a', 'c', 'c']]);
   });
 });
+
+/** Runs `fn` with one environment variable set (or unset), and puts it back as it was whatever happens. */
+async function withEnv<T>(name: string, value: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const before = process.env[name];
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+  try {
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  }
+}

@@ -26,8 +26,13 @@ describe('verdict', () => {
   });
 
   it('lets a target error-map entry win over the C SDK map', () => {
-    const ev: Evidence = { observations: obs(tcp), lines: [line('vendor says: cert no good')] };
-    assert.equal(decide(ev, [{ pattern: 'cert no good', class: 'untrusted-cert' }])?.class, 'untrusted-cert');
+    // A line the default map knows (code 20: untrusted-cert), which this target's build means otherwise.
+    const known = line('TW_VALIDATE_CERT: Certificate rejected.  Code: 20, Reason = unable to get local issuer certificate');
+    const ev: Evidence = { observations: obs(tcp, hsOk), lines: [known] };
+    assert.equal(decide(ev, [])?.class, 'untrusted-cert', 'the default map alone');
+    assert.equal(decide(ev, [{ pattern: 'Code: 20, Reason = unable to get local issuer', class: 'expired' }])?.class, 'expired', 'the target entry first');
+    // A target entry that does not match leaves the default map's answer.
+    assert.equal(decide(ev, [{ pattern: 'no such line', class: 'expired' }])?.class, 'untrusted-cert');
   });
 
   it('asks the platform side when the EMS only says the handshake failed', () => {
@@ -106,6 +111,21 @@ describe('verdict', () => {
       const ok = { verdict: 'CONNECTED' as const, because: 'b' };
       assert.equal(judge({ outcome: 'connects', protocolIn: ['TLSv1.3'] }, ok, ev).status, 'passed');
       assert.match(judge({ outcome: 'connects', cipherIn: ['AES128-SHA'] }, ok, ev).message!, /TLS_AES_256_GCM_SHA384/);
+      assert.equal(judge({ outcome: 'connects', cipherIn: ['AES128-SHA', 'TLS_AES_256_GCM_SHA384'] }, ok, ev).status, 'passed');
+    });
+    it('fails a connection over a protocol the expectation does not list, naming what was negotiated', () => {
+      const ok = { verdict: 'CONNECTED' as const, because: 'b' };
+      const j = judge({ outcome: 'connects', protocolIn: ['TLSv1.2'] }, ok, ev);
+      assert.deepEqual(j, { status: 'failed', message: 'connected with TLSv1.3, expected one of TLSv1.2' });
+      // The suite may be right and the protocol still wrong: each is checked on its own.
+      assert.equal(judge({ outcome: 'connects', cipherIn: ['TLS_AES_256_GCM_SHA384'], protocolIn: ['TLSv1.2', 'TLSv1.1'] }, ok, ev).message, 'connected with TLSv1.3, expected one of TLSv1.2, TLSv1.1');
+    });
+    it('fails a connection with an expected suite or protocol when the platform observed no handshake', () => {
+      const ok = { verdict: 'CONNECTED' as const, because: 'b' };
+      const none: Evidence = { observations: obs(tcp), lines: [] };
+      assert.equal(judge({ outcome: 'connects', protocolIn: ['TLSv1.3'] }, ok, none).message, 'connected with (none observed), expected one of TLSv1.3');
+      assert.equal(judge({ outcome: 'connects', cipherIn: ['AES128-SHA'] }, ok, none).message, 'connected with cipher (none observed), expected one of AES128-SHA');
+      assert.equal(judge({ outcome: 'connects' }, ok, none).status, 'passed', 'no suite or protocol asked: none needed');
     });
     it('passes an expectation set on any member, and says which one held', () => {
       const set = [{ outcome: 'refuses' as const, class: 'config-error' as const }, { outcome: 'refuses' as const, class: 'untrusted-cert' as const }];

@@ -35,7 +35,6 @@ export interface TargetSummary {
   /** Requirements with no scenario, or only skipped ones, on this target. */
   untested: number;
   cells: Record<CellOutcome, number>;
-  results: Record<Outcome, number>;
 }
 
 export interface Matrix {
@@ -73,10 +72,8 @@ export function buildMatrix(doc: ResultsFile): Matrix {
   const summaries = targets.map((target, i): TargetSummary => {
     const cells = { passed: 0, failed: 0, skipped: 0, broken: 0, known: 0, weak: 0, untested: 0 };
     for (const row of out.flatMap((f) => f.rows)) if (row.id) cells[row.cells[i]!.outcome]++;
-    const results = { passed: 0, failed: 0, skipped: 0, broken: 0, known: 0, weak: 0 };
-    for (const r of doc.results) if (r.target === target.id) results[outcomeOf(r)]++;
     const tested = cells.passed + cells.failed + cells.broken + cells.known + cells.weak;
-    return { target, hold: cells.passed, tested, untested: cells.skipped + cells.untested, cells, results };
+    return { target, hold: cells.passed, tested, untested: cells.skipped + cells.untested, cells };
   });
   return { targets, families: out, summaries };
 }

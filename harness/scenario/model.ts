@@ -229,15 +229,17 @@ export function formatIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][] };
+type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Issue[][]; issues?: Issue[] };
 
 /**
  * A value that fits no member of a union (an expectation or an expectation set) is explained by
- * the member it came closest to: the one whose issues lie deepest.
+ * the member it came closest to: the one whose issues lie deepest. A bad record key (a scenario id
+ * in a divergence list) by what its own schema says, not zod's "Invalid key in record".
  */
 function flatten(issues: readonly Issue[], prefix: PropertyKey[]): Issue[] {
   return issues.flatMap((i) => {
     const path = [...prefix, ...i.path];
+    if (i.code === 'invalid_key' && i.issues?.length) return flatten(i.issues, path);
     if (i.code !== 'invalid_union' || !i.errors?.length) return [{ ...i, path }];
     const depth = (branch: Issue[]) => Math.max(...branch.map((b) => b.path.length));
     const closest = i.errors.reduce((best, b) => (depth(b) > depth(best) ? b : best));
