@@ -39,7 +39,9 @@ function issue(cn: string, opts: { issuer?: Issued; isCA?: boolean; server?: boo
   const key = forge.pki.privateKeyFromPem(pair.privateKey) as forge.pki.rsa.PrivateKey;
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(pair.publicKey);
-  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
+  // A leading 01 keeps the DER INTEGER positive and minimal: "0" + random hex made a non-minimal one
+  // (OpenSSL: "illegal padding") whenever the first random byte was 00, about 1 certificate in 500.
+  cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
   cert.validity.notBefore = new Date(Date.now() - 3600_000);
   cert.validity.notAfter = new Date(Date.now() + 24 * 3600_000);
   const subject = [{ name: 'commonName', value: cn }, { name: 'organizationName', value: 'Harness Lab' }];
