@@ -1,9 +1,10 @@
 import type { Status } from './scenario/verdict.ts';
 
-// What a lab engineer watches during a long run: per target, done/total, failures so far, the
-// scenario running now and an ETA. On a terminal a block of one line per target is redrawn every
-// second, failures printed above it as they happen; elsewhere (CI logs) plain lines every few
-// seconds for the targets that moved, and one when a target is done.
+// What a lab engineer watches during a long run: per target, done/total, failures so far (a
+// listed, known divergence counted apart: it fails nothing), the scenario running now and an ETA.
+// On a terminal a block of one line per target is redrawn every second, failures printed above
+// it as they happen; elsewhere (CI logs) plain lines every few seconds for the targets that
+// moved, and one when a target is done.
 
 export interface ProgressOptions {
   /** Redraw a live block (a terminal) or print plain lines (a log). */
@@ -22,6 +23,7 @@ interface TargetProgress {
   done: number;
   failed: number;
   broken: number;
+  known: number;
   running: Set<string>;
   firstStart?: number;
   /** done when last printed (plain lines): a target that did not move is not printed again. */
@@ -39,7 +41,7 @@ export class RunProgress {
     this.#now = opts.now ?? (() => performance.now());
     this.#everyMs = opts.everyMs ?? (opts.tty ? 1000 : 10_000);
     for (const c of cases) {
-      const t = this.#targets.get(c.target) ?? { id: c.target, total: 0, done: 0, failed: 0, broken: 0, running: new Set<string>(), printed: -1 };
+      const t = this.#targets.get(c.target) ?? { id: c.target, total: 0, done: 0, failed: 0, broken: 0, known: 0, running: new Set<string>(), printed: -1 };
       t.total++;
       this.#targets.set(c.target, t);
     }
@@ -66,13 +68,15 @@ export class RunProgress {
     t.running.add(scenario);
   }
 
-  finished(target: string, scenario: string, status: Status, message?: string): void {
+  /** `known`: the result deviates as the target's list of known divergences says (docs/reports.md). */
+  finished(target: string, scenario: string, status: Status | 'known', message?: string): void {
     const t = this.#targets.get(target);
     if (!t) return;
     t.running.delete(scenario);
     t.done++;
     if (status === 'failed') t.failed++;
     if (status === 'broken') t.broken++;
+    if (status === 'known') t.known++;
     if (this.opts.tty && (status === 'failed' || status === 'broken')) this.#above(`${status === 'failed' ? 'FAILED' : 'BROKEN'} ${target}/${scenario}: ${message ?? ''}`);
     if (!this.opts.tty && t.done === t.total) this.#plain([t]);
   }
@@ -84,8 +88,9 @@ export class RunProgress {
     return targets.map((t) => {
       const count = `${t.done}/${t.total}`.padStart(String(t.total).length * 2 + 1);
       const bad = [t.failed ? `${t.failed} failed` : '', t.broken ? `${t.broken} broken` : ''].filter(Boolean).join(', ') || 'no failures';
+      const outcomes = t.known ? `${bad}, ${t.known} known` : bad;
       const state = t.done === t.total ? 'done' : t.running.size ? `now ${[...t.running].join(', ')}` : 'waiting';
-      return `${t.id.padEnd(width)}  ${count}  ${bad.padEnd(21)}  ${this.#eta(t).padEnd(9)}  ${state}`;
+      return `${t.id.padEnd(width)}  ${count}  ${outcomes.padEnd(21)}  ${this.#eta(t).padEnd(9)}  ${state}`;
     });
   }
 

@@ -29,6 +29,12 @@ describe('run progress', () => {
     p.finished('lab-gw2', 'a', 'broken');
     p.finished('lab-gw2', 'b', 'passed');
     assert.match(p.lines()[1]!, /^lab-gw2 {2}2\/2 {2}1 broken {2,}done$/);
+    // A known divergence is no failure: counted apart.
+    p.finished('lab-gw1', 'cert.chain.single-root-file', 'known');
+    assert.match(p.lines()[0]!, /^lab-gw1 {2}3\/4 {2}1 failed, 1 known {2,}ETA /);
+    const { p: q } = setup(true);
+    q.finished('lab-gw2', 'a', 'known');
+    assert.match(q.lines()[1]!, /^lab-gw2 {2}1\/2 {2}no failures, 1 known {2,}/);
   });
 
   it('on a terminal: redraws the block in place, prints each failure above it, cuts lines to the width', () => {

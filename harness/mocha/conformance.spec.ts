@@ -31,7 +31,7 @@ const run = await ConformanceRun.prepare({
   // Set off only when the CLI took over Ctrl-C (harness/interrupt.ts).
   signal: runInterrupt.signal,
   onStart: (c) => progress?.started(c.target.id, c.scenario.id),
-  onResult: (r) => progress?.finished(r.target, r.scenario, r.status, r.message),
+  onResult: (r) => progress?.finished(r.target, r.scenario, classify(r, expectations.get(r.target))?.state === 'known' ? 'known' : r.status, r.message),
 });
 /** Per-target progress on stderr, when the CLI asks for it (a live block on a terminal, plain lines in a log). */
 if (env.CONFORMANCE_PROGRESS) {
