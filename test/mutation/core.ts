@@ -34,6 +34,7 @@ export const CORE_MODULES = [
 export const CORE_TESTS = [
   'test/verdict.test.ts',
   'test/verdict-rules.test.ts',
+  'test/verdict-watch.test.ts',
   'test/transcripts.test.ts',
   'test/error-map.test.ts',
   'test/scenario-model.test.ts',
