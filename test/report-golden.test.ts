@@ -17,11 +17,12 @@ import { smallRunReported } from './report-small-run.ts';
 
 const GOLDEN = (name: string) => fileURLToPath(new URL(`./fixtures/golden/${name}`, import.meta.url));
 
-/** The baseline: the same run where client.ok was refused and cert.paths did not exist. */
+/** The baseline: the same run where client.ok was refused, cert.chain passed, and cert.paths and cert.valid did not exist. */
 function baseline(): ResultsFile {
   const doc = smallRunReported();
-  doc.results = doc.results.filter((r) => r.scenario !== 'cert.paths').map((r) => r.scenario === 'client.ok'
+  doc.results = doc.results.filter((r) => r.scenario !== 'cert.paths' && r.scenario !== 'cert.valid').map((r) => r.scenario === 'client.ok'
     ? { ...r, status: 'failed', actual: { ...r.actual, verdict: 'REFUSED', class: 'key-load-error' }, divergence: undefined }
+    : r.scenario === 'cert.chain' ? { ...r, status: 'passed', actual: { ...r.actual, verdict: 'CONNECTED', because: 'platform accepted AUTH' }, message: undefined, endedBy: 'evidence' }
     : r);
   doc.results.push({ ...doc.results[0]!, scenario: 'cert.gone', target: 't2' });
   return doc;

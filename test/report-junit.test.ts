@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { applyDivergences } from '../harness/report/divergences.ts';
 import { junitXml } from '../harness/report/junit.ts';
+import type { ResultsFile } from '../harness/report/results.ts';
 import { fixtureDoc, fixtureExpectations } from './report-fixture.ts';
 
 interface Case {
@@ -22,11 +23,16 @@ function parse(xml: string) {
 }
 
 describe('junit.xml', () => {
-  const doc = fixtureDoc();
-  doc.results = applyDivergences(doc.results, fixtureExpectations());
-  const xml = junitXml(doc);
-  const suites = parse(xml);
-  const cases = suites.testsuite.flatMap((s) => s.testcase);
+  // Written in each test, not once in describe(): mutation:core switches a mutant on per test only.
+  let doc: ResultsFile;
+  let suites: ReturnType<typeof parse>;
+  let cases: Case[];
+  beforeEach(() => {
+    doc = fixtureDoc();
+    doc.results = applyDivergences(doc.results, fixtureExpectations());
+    suites = parse(junitXml(doc));
+    cases = suites.testsuite.flatMap((s) => s.testcase);
+  });
   const byKey = (classname: string, name: string) => cases.find((c) => c.classname === classname && c.name === name)!;
 
   it('is well-formed and has one testcase per scenario × target, in a testsuite per target', () => {
@@ -58,5 +64,14 @@ describe('junit.xml', () => {
     const out = byKey('gw-axtls.cert', 'cert.expired')['system-out'];
     assert.match(out, /bad bytes \uFFFD\uFFFD <&> "q"/);
     assert.match(out, /evidence: matrix\.html#ev-gw-axtls--cert\.expired/);
+  });
+
+  it('shows what the LSR saw in a result to look into, not in a passing one', () => {
+    const lsr = { route: 'ssh forward from gw1', address: { name: 'localhost', host: '::1', port: 8443 }, handshakes: [], requests: [] };
+    for (const r of doc.results) r.actual.evidence.localServer = lsr as never;
+    const out = parse(junitXml(doc)).testsuite.flatMap((s) => s.testcase);
+    const of = (classname: string, name: string) => out.find((c) => c.classname === classname && c.name === name)!['system-out'];
+    assert.match(of('gw-axtls.cert', 'cert.expired'), /\n\nlocal server, as the LSR saw it \(ssh forward from gw1\):\n\{\n {2}"route": "ssh forward from gw1"/);
+    assert.doesNotMatch(of('gw-axtls.criteria', 'criteria.all-match'), /local server/);
   });
 });

@@ -2,7 +2,7 @@ import type { Divergence } from '../harness/report/divergences.ts';
 import { evaluate } from '../harness/report/gates.ts';
 import type { ReportedResult, ResultsFile } from '../harness/report/results.ts';
 
-// A small run with one result of each outcome on two targets, small enough that a writer's whole
+// A small run with one result of each outcome on two targets (two that pass on t1), small enough that a writer's whole
 // output can be read and checked by eye, and asserted byte for byte (the writers' contract).
 
 const KNOWN: Divergence = { state: 'known', listed: { status: 'failed', reason: 'no host check\n(see EMS-1)', link: 'https://t.example.com/1' }, file: 'targets/expectations/t2.yaml', note: 'known divergence: no host check\n(see EMS-1) (https://t.example.com/1)' };
@@ -40,6 +40,10 @@ export function smallRun(): ResultsFile {
       },
       verdictLatencyMs: 0.12,
     }),
+    r({
+      scenario: 'cert.valid', target: 't1', status: 'passed',
+      actual: { verdict: 'CONNECTED', because: 'platform accepted AUTH', evidence: { observations: [], emsLog: ['+1ms connected'] } },
+    }),
     r({ scenario: 'cert.chain', target: 't2', status: 'broken', actual: { verdict: 'BROKEN', because: 'ssh down', evidence: { observations: [], emsLog: ['+2ms lost'] } }, message: 'ssh down', durationMs: 0, endedBy: 'not-run' }),
     r({ scenario: 'cert.paths', target: 't2', status: 'skipped', actual: { verdict: 'UNSUPPORTED', because: 'target t2 lacks capability windows-paths', evidence: { observations: [], emsLog: [] } }, durationMs: 0, endedBy: 'not-run' }),
     r({
@@ -54,7 +58,7 @@ export function smallRun(): ResultsFile {
     run: {
       startedAt: '2026-11-27T02:00:00.000Z', finishedAt: '2026-11-27T02:00:03.000Z', durationMs: 3000, jobs: 2, inventory: 'inv.yaml',
       targets: [{ id: 't1', flavour: 'openssl', capabilities: ['tls13', 'fips'], emsVersion: '5.4 "beta"', fipsPolicy: 'sp800-131a-rev2' }, { id: 't2', flavour: 'axtls', capabilities: [] }],
-      summary: { total: 6, passed: 2, failed: 2, skipped: 1, broken: 1 },
+      summary: { total: 7, passed: 3, failed: 2, skipped: 1, broken: 1 },
     },
     results,
   };
@@ -65,7 +69,10 @@ export function smallRunReported(): ResultsFile {
   const doc = smallRun();
   doc.run.outcome = evaluate(doc.results);
   doc.run.triage = {
-    unmatched: [{ shape: 'vendor: gave up <n> | "…"', pattern: 'vendor: gave up \\d+', count: 3, results: 2, targets: ['t1'], examples: [{ target: 't1', scenario: 'cert.expired' }], line: '[ERROR] vendor: gave up 3' }],
+    unmatched: [
+      { shape: 'vendor: gave up <n> | "…"', pattern: 'vendor: gave up \\d+', count: 3, results: 2, targets: ['t1', 't2'], examples: [{ target: 't1', scenario: 'cert.expired' }, { target: 't2', scenario: 'cert.chain' }], line: '[ERROR] vendor: gave up 3' },
+      { shape: 'vendor: no <x>', pattern: 'vendor: no \\w+', count: 1, results: 1, targets: ['t1'], examples: [{ target: 't1', scenario: 'cert.expired' }], line: '[ERROR] vendor: no x' },
+    ],
     unusedErrorMap: [{ target: 't2', pattern: 'never <seen>', class: 'untrusted-cert', origin: 'inv.yaml: targets[1].errorMap[0]' }, { target: 't2', pattern: 'also unseen', class: 'expired' }],
   };
   return doc;

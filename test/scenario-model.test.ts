@@ -49,6 +49,13 @@ describe('scenario model', () => {
     assert.match(f.invalid[1]!.error, /^scenario demo\/one: expect\.anyOf: /);
   });
 
+  it('an expectation\'s parts: an all-of\'s members, else the expectation itself', () => {
+    const serves = { outcome: 'serves-plain' } as const;
+    const warns = { outcome: 'warns', warnings: [] } as const;
+    assert.deepEqual(partsOf({ outcome: 'all-of', of: [serves, warns] } as never), [serves, warns]);
+    assert.deepEqual(partsOf(serves as never), [serves]);
+  });
+
   it('picks variants by FIPS policy (the profile\'s, or the default sp800-131a-rev2)', () => {
     const [s] = family('demo', {}, [{
       id: 'p', title: 't', requirements: ['FIPS-ALGOS'], expect: { outcome: 'refuses', class: 'no-shared-cipher' },
@@ -86,7 +93,7 @@ describe('scenario model', () => {
       { id: 'ok', title: 't', requirements: ['LSR-TLS'], expect: { outcome: 'all-of', of: [{ outcome: 'serves-plain' }, { outcome: 'warns', warnings: [] }] } },
     ]);
     assert.deepEqual(lsr.scenarios.map((s) => s.id), ['ok']);
-    assert.match(lsr.invalid[0]!.error, /^scenario local-server\/a: expect\.outcome: "connects" does not fit a local-server scenario \(link: local-server\); it expects serves-tls, /);
+    assert.match(lsr.invalid[0]!.error, /^scenario local-server\/a: expect\.outcome: "connects" does not fit a local-server scenario \(link: local-server\); it expects serves-tls, serves-plain, rejects-unauthenticated, refuses-to-start, listens-only-on, warns, all-of$/);
     assert.match(lsr.invalid[1]!.error, /^scenario local-server\/b: expect\.anyOf\[1\]\.outcome: "refuses" does not fit a local-server scenario/);
     assert.match(lsr.invalid[2]!.error, /^scenario local-server\/c: expect\.of\[1\]\.outcome: "connects" does not fit/);
     const platform = family('certificates', {}, [
@@ -95,6 +102,9 @@ describe('scenario model', () => {
     ]);
     assert.match(platform.invalid[0]!.error, /^scenario certificates\/p: expect\.outcome: "serves-plain" does not fit a platform-link scenario \(link: platform\); it expects connects, refuses$/);
     assert.match(platform.invalid[1]!.error, /^scenario certificates\/q: variants\[0\]\.expect\.outcome: "warns" does not fit a platform-link scenario/);
+    // An all-of is for the LSR's several checks: on the platform link even of platform outcomes it does not fit.
+    const allOf = family('certificates', {}, [{ id: 'r', title: 't', requirements: ['CERT-HOST'], expect: { outcome: 'all-of', of: [{ outcome: 'connects' }, { outcome: 'connects' }] } as never }]);
+    assert.match(allOf.invalid[0]?.error ?? '(accepted)', /^scenario certificates\/r: expect\.outcome: "all-of" does not fit a platform-link scenario/);
   });
 
   it('keeps an http_server override that does not fit the schema apart, naming the field; and bad local-server expectations', () => {
@@ -184,6 +194,9 @@ describe('scenario model', () => {
       assert.equal(one({ ...base, expect: { anyOf: [{ outcome: 'connects', cipherIn: [] }] } }).invalid[0]!.error,
         'scenario demo/a: expect.anyOf[0].cipherIn: Too small: expected array to have >=1 items; expect.anyOf: Too small: expected array to have >=2 items');
       assert.equal(one({ ...base, expect: { outcome: 'connects', weak: 3 } }).invalid[0]!.error, 'scenario demo/a: expect.weak: Invalid input: expected string, received number');
+      // A set with a stray key: its deepest issue lies in the set (not "anyOf is no key of an expectation").
+      assert.equal(one({ ...base, expect: { anyOf: [{ outcome: 'connects', cipherIn: [] }, { outcome: 'connects' }], outcome: 'connects' } as never }).invalid[0]!.error,
+        'scenario demo/a: expect.anyOf[0].cipherIn: Too small: expected array to have >=1 items; expect: Unrecognized key: "outcome"');
     });
     it('deepMerge: objects merged, anything else replaced (arrays, null, a value over an object and back), undefined keeps the base', () => {
       assert.deepEqual(deepMerge({ a: 1 }, [1]), [1]);

@@ -85,6 +85,28 @@ describe('SECRET-NOLOG: the log search', () => {
 
   it('skips secrets too short to search for', () => {
     assert.deepEqual(findLeaks([line('pass abc')], [{ kind: 'key passphrase', value: 'abc', random: false }]), []);
+    assert.equal(findLeaks([line('pass abcdef')], [{ kind: 'key passphrase', value: 'abcdef', random: false }]).length, 1, 'six characters are searched');
+  });
+
+  it('a fragment is half a random secret, at least 12 characters, anywhere in it (the tail too)', () => {
+    const long = randomBytes(30).toString('base64url'); // 40 characters: a fragment is 20
+    const secrets: ScenarioSecret[] = [{ kind: 'app key', value: long, random: true }];
+    assert.deepEqual(findLeaks([line(`appKey: ${long.slice(0, 19)}*********************`)], secrets), [], '19 characters of 40 are no leak');
+    assert.equal(findLeaks([line(`appKey: ********************${long.slice(20)}`)], secrets)[0]?.encoding, 'fragment', 'the last 20');
+  });
+
+  it('the redacted line hides the secret whole, once, whatever characters it has', () => {
+    const literal: ScenarioSecret[] = [{ kind: 'key passphrase', value: 'pa$$.w0rd+(x)', random: false }];
+    assert.equal(findLeaks([line('pass pa$$.w0rd+(x) end')], literal)[0]!.redacted, 'pass ‹key passphrase› end');
+    // A random secret's fragments are in the pattern too: the whole secret must win over its halves.
+    assert.equal(findLeaks([line(`k=${APP_KEY};`)], SECRETS)[0]!.redacted, 'k=‹app key›;');
+  });
+
+  it('a finding in words: the encoding (none for clear, "a fragment of it"), the stream or all output, the line', () => {
+    const leak = { kind: 'app key' as const, line: 3, redacted: 'x ‹app key›' };
+    assert.equal(leakText({ ...leak, encoding: 'clear', stream: 'stderr' }), 'the app key in stderr line 3: "x ‹app key›"');
+    assert.equal(leakText({ ...leak, encoding: 'fragment' }), 'the app key (a fragment of it) in EMS output line 3: "x ‹app key›"');
+    assert.equal(leakText({ ...leak, encoding: 'hex' }), 'the app key (hex) in EMS output line 3: "x ‹app key›"');
   });
 
   it('makes the base64 forms from the secret\'s own bits only', () => {
@@ -159,6 +181,20 @@ describe('the secret checks folded into a scenario\'s result', () => {
     assert.match(withSecretFailures({ status: 'failed', message: 'unexpected success' }, failures).message!, /^SECRET-NOLOG: .*; also: unexpected success$/);
     const clean = { status: 'passed' as const };
     assert.equal(withSecretFailures(clean, checkSecrets(secrets, [], [{ text: 'nothing' }]).failures), clean);
+  });
+
+  it('name at most three failures, then how many more; the evidence keeps every -encrypt record, failing only those that reveal', () => {
+    const lines = Array.from({ length: 4 }, (_, i) => ({ text: `${i} ${KEY}` }));
+    const records = [{ kind: 'app key' as const, deterministic: false }, { kind: 'key passphrase' as const, deterministic: true }];
+    const { failures, evidence } = checkSecrets([...secrets, { kind: 'key passphrase', value: 'short', random: false }], records, lines);
+    assert.equal(failures.length, 4, 'no -encrypt failure: neither record reveals anything');
+    assert.deepEqual(evidence.encryptions, records);
+    assert.deepEqual(evidence.searched, ['app key'], 'a secret too short is not searched');
+    assert.deepEqual(checkSecrets([{ kind: 'key passphrase', value: 'abcdef', random: false }], [], []).evidence.searched, ['key passphrase'], 'six characters are');
+    const message = withSecretFailures({ status: 'passed' }, failures).message!;
+    assert.equal(message.split('; ').length, 4);
+    assert.match(message, /; and 1 more \(evidence\.secrets\)$/);
+    assert.doesNotMatch(withSecretFailures({ status: 'passed' }, failures.slice(0, 3)).message!, /more/);
   });
 
   it('read the defect an EMS announces (mutation testing)', () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { diffRuns } from '../harness/report/diff.ts';
+import { changeLine, diffRuns, renderDiffLines } from '../harness/report/diff.ts';
 import { mergeRuns, type MergeInput } from '../harness/report/merge.ts';
 import type { ResultsFile } from '../harness/report/results.ts';
 import { caseKey, parseShard, shardCases } from '../harness/scenario/shard.ts';
@@ -97,6 +97,28 @@ describe('diff', () => {
     assert.deepEqual(d.added.map((v) => v.scenario), ['cert.new']);
     assert.deepEqual(d.removed.map((v) => v.scenario), ['cert.expired']);
     assert.equal(diffRuns({ label: 'a', doc: old }, { label: 'b', doc: old }).changes.length, 0);
+    // Backwards, a class that went away has an old value and no new one.
+    assert.deepEqual(diffRuns({ label: 'new', doc: now }, { label: 'old', doc: old }).changes.find((c) => c.new.scenario === 'baseline.sanity')!.fields,
+      [{ field: 'outcome', old: 'failed', new: 'passed' }, { field: 'verdict', old: 'REFUSED', new: 'CONNECTED' }, { field: 'class', old: 'expired' }]);
+    // The `diff` command's text: regressions first, then the other groups, each only when it has cases.
+    assert.deepEqual(renderDiffLines(d), [
+      'old → new: 2 changed (1 regressed), 1 new, 1 removed, 8 unchanged',
+      '  regressed (1)',
+      '    REGRESSED baseline.sanity @ simulator: outcome passed → failed; verdict CONNECTED → REFUSED; class – → expired',
+      '  changed (1)',
+      '    criteria.all-match @ gw-axtls: protocol – → TLSv1.2; cipher – → AES128-SHA',
+      '  new (1)',
+      '    cert.new @ gw-axtls: passed (CONNECTED)',
+      '  removed (1)',
+      '    cert.expired @ gw-axtls: failed (REFUSED: untrusted-cert)',
+    ]);
+    assert.deepEqual(renderDiffLines(diffRuns({ label: 'a', doc: old }, { label: 'b', doc: old })), ['a → b: 0 changed (0 regressed), 0 new, 0 removed, 11 unchanged']);
+  });
+
+  it('Markdown lines escape a pipe', () => {
+    const old = doc((d) => { d.results = [{ ...d.results[0]!, scenario: 'odd|id' }]; });
+    assert.deepEqual(renderDiffLines(diffRuns({ label: 'a', doc: old }, { label: 'b', doc: doc((d) => { d.results = []; }) }), true),
+      ['a → b: 0 changed (0 regressed), 0 new, 1 removed, 0 unchanged.', '\n**removed (1)**\n', '- odd\\|id @ simulator: passed (CONNECTED)']);
   });
 
   it('compares two targets of one run scenario by scenario (the first one the oracle)', () => {
@@ -106,5 +128,6 @@ describe('diff', () => {
     assert.equal(host.new.target, 'gw-axtls');
     assert.equal(host.regressed, true, 'passed on the oracle, failed on the gateway');
     assert.ok(d.added.some((v) => v.scenario === 'cert.expired'), 'a case only the second target has is new');
+    assert.equal(changeLine(host), 'REGRESSED cert.host.mismatch (simulator → gw-axtls): outcome passed → failed; verdict REFUSED → CONNECTED; class hostname-mismatch → –');
   });
 });

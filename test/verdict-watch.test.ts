@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import type { Observation } from '../harness/endpoints/observations.ts';
 import type { EmsExit, EmsLine } from '../harness/scenario/target.ts';
 import type { Evidence } from '../harness/scenario/verdict.ts';
-import { awaitVerdict, PLATFORM_GRACE_MS, REAL_CLOCK, type Clock, type EvidenceSources, type Outcome } from '../harness/scenario/verdict-watch.ts';
+import { awaitVerdict, INTERRUPT_GRACE_MS, PLATFORM_GRACE_MS, REAL_CLOCK, type Clock, type EvidenceSources, type Outcome } from '../harness/scenario/verdict-watch.ts';
 
 // The watcher's own duties, on a strict fake clock (it fails the test on clearing a timer it never
 // set): it decides at the first decisive evidence from either side, arms the hang timer and
@@ -61,9 +61,10 @@ function sources() {
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function watch(hangMs: number, drive: (w: ReturnType<typeof sources>, clock: StrictClock) => void | Promise<void>) {
+async function watch(hangMs: number, drive: (w: ReturnType<typeof sources>, clock: StrictClock) => void | Promise<void>, interrupt?: AbortSignal) {
   const clock = new StrictClock();
   const w = sources();
+  if (interrupt) w.s.interrupt = interrupt;
   let outcome: Outcome | undefined;
   void awaitVerdict(w.s, w.ev, [], hangMs, clock).then((o) => (outcome = o));
   await drive(w, clock);
@@ -180,5 +181,53 @@ describe('the verdict watcher', () => {
     REAL_CLOCK.clearTimeout(cancelled);
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(fired, 1, 'the cleared timer never fired');
+  });
+
+  describe('after the run is interrupted', () => {
+    const BROKEN = { verdict: 'BROKEN', because: `interrupted (SIGINT/SIGTERM): no verdict within ${INTERRUPT_GRACE_MS} ms of it` };
+
+    it(`a scenario with no verdict ${INTERRUPT_GRACE_MS} ms after the interrupt is BROKEN, not run`, async () => {
+      const stop = new AbortController();
+      const { outcome, clock, w, later } = await watch(15_000, (_, c) => {
+        c.advance(1000);
+        stop.abort();
+        assert.deepEqual([...c.timers.values()].map((t) => t.ms).sort((a, b) => a - b), [INTERRUPT_GRACE_MS, 15_000]);
+        c.advance(1000 + INTERRUPT_GRACE_MS - 1);
+      }, stop.signal);
+      assert.equal(outcome, undefined, 'not before the interrupt grace is over');
+      clock.advance(1000 + INTERRUPT_GRACE_MS);
+      assert.deepEqual(await later(), { decision: BROKEN, decidedAt: 1000 + INTERRUPT_GRACE_MS, endedBy: 'not-run' });
+      assert.equal(clock.timers.size, 0, 'the hang timer cleared');
+      assert.equal(w.unsubscribed(), 1);
+    });
+
+    it('a run interrupted before the scenario started arms the interrupt grace at once', async () => {
+      const stop = new AbortController();
+      stop.abort();
+      const { clock, later } = await watch(15_000, (_, c) => {
+        assert.deepEqual([...c.timers.values()].map((t) => t.ms).sort((a, b) => a - b), [INTERRUPT_GRACE_MS, 15_000]);
+      }, stop.signal);
+      clock.advance(INTERRUPT_GRACE_MS);
+      assert.deepEqual((await later())?.endedBy, 'not-run');
+    });
+
+    it('evidence within the grace still decides, and the watcher stops listening to the interrupt', async () => {
+      const stop = new AbortController();
+      let listening = 0;
+      const signal = stop.signal;
+      const add = signal.addEventListener.bind(signal);
+      const remove = signal.removeEventListener.bind(signal);
+      signal.addEventListener = ((type: string, fn: EventListener, opts?: AddEventListenerOptions) => (listening++, add(type, fn, opts))) as typeof signal.addEventListener;
+      signal.removeEventListener = ((type: string, fn: EventListener) => (listening--, remove(type, fn))) as typeof signal.removeEventListener;
+      const { outcome, clock } = await watch(15_000, (w, c) => {
+        assert.equal(listening, 1, 'listens to the interrupt while it waits');
+        w.exit({ at: 2, code: 3, signal: null });
+        c.advance(2);
+      }, signal);
+      assert.equal(outcome?.endedBy, 'evidence');
+      assert.equal(listening, 0, 'no listener left on the run\'s signal');
+      stop.abort();
+      assert.equal(clock.timers.size, 0, 'an interrupt after the verdict arms nothing');
+    });
   });
 });

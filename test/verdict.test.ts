@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { Observation } from '../harness/endpoints/observations.ts';
-import { attributeEndpointError, contradictions, decide, judge, type Evidence } from '../harness/scenario/verdict.ts';
+import { attributeEndpointError, contradictions, decide, expectationText, judge, type Evidence } from '../harness/scenario/verdict.ts';
 
 // Verdicts from fake evidence: the rules, not the plumbing.
 
@@ -139,6 +139,13 @@ describe('verdict', () => {
       const set = [{ outcome: 'refuses' as const, class: 'protocol-version' as const }, { outcome: 'connects' as const, protocolIn: ['TLSv1.3'], weak: 'completed a weak handshake' }];
       assert.deepEqual(judge(set, { verdict: 'CONNECTED', because: 'b' }, ev), { status: 'passed', met: 1, weak: 'completed a weak handshake' });
       assert.deepEqual(judge(set, { verdict: 'REFUSED', class: 'protocol-version', because: 'b' }, { observations: obs(tcp), lines: [] }), { status: 'passed', met: 0 });
+    });
+    it('fails a local-server expectation on the platform link, even when the EMS connected', () => {
+      assert.deepEqual(judge({ outcome: 'serves-plain' }, { verdict: 'CONNECTED', because: 'b' }, ev), { status: 'failed', message: 'serves plain HTTP is no outcome of the platform link' });
+    });
+    it('words an all-of by its parts', () => {
+      assert.equal(expectationText({ outcome: 'all-of', of: [{ outcome: 'serves-plain' }, { outcome: 'rejects-unauthenticated' }] } as never),
+        'all of: serves plain HTTP & answers 401 without or with wrong credentials, 200 with the configured ones');
     });
     it('maps BROKEN to broken and UNSUPPORTED to skipped', () => {
       assert.equal(judge({ outcome: 'connects' }, { verdict: 'BROKEN', because: 'ssh down' }, ev).status, 'broken');

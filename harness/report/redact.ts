@@ -104,7 +104,7 @@ export function alternation(strings: Iterable<string>): string {
  * text the harness produced, and are left byte for byte.
  */
 export function textOf(content: string | Buffer): string | undefined {
-  const text = typeof content === 'string' ? content : content.toString('utf8');
+  const text = content.toString(); // a Buffer's toString() is UTF-8
   return text.includes('\uFFFD') ? undefined : text;
 }
 

@@ -239,8 +239,9 @@ type Issue = { path: PropertyKey[]; message: string; code?: string; errors?: Iss
 function flatten(issues: readonly Issue[], prefix: PropertyKey[]): Issue[] {
   return issues.flatMap((i) => {
     const path = [...prefix, ...i.path];
-    if (i.code === 'invalid_key' && i.issues?.length) return flatten(i.issues, path);
-    if (i.code !== 'invalid_union' || !i.errors?.length) return [{ ...i, path }];
+    // Only a bad key carries its own `issues`, only a union its branches' `errors`.
+    if (i.issues?.length) return flatten(i.issues, path);
+    if (!i.errors?.length) return [{ ...i, path }];
     const depth = (branch: Issue[]) => Math.max(...branch.map((b) => b.path.length));
     const closest = i.errors.reduce((best, b) => (depth(b) > depth(best) ? b : best));
     return flatten(closest, path);

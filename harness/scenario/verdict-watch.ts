@@ -59,10 +59,11 @@ export function awaitVerdict(sources: EvidenceSources, ev: Evidence, errorMap: r
     };
     const interrupted = () =>
       timers.push(clock.setTimeout(() => finish({ verdict: 'BROKEN', because: `interrupted (SIGINT/SIGTERM): no verdict within ${INTERRUPT_GRACE_MS} ms of it` }, 'not-run'), INTERRUPT_GRACE_MS));
+    // No `once`: a signal aborts once, and finish() removes the listener anyway.
     if (sources.interrupt?.aborted) interrupted();
-    else sources.interrupt?.addEventListener('abort', interrupted, { once: true });
-    const check = (final = false) => {
-      const d = decide(ev, errorMap, final);
+    else sources.interrupt?.addEventListener('abort', interrupted);
+    const check = () => {
+      const d = decide(ev, errorMap);
       if (d) finish(d, 'evidence');
     };
     const unsubscribe = sources.platform.onObservation(() => check());
@@ -78,8 +79,8 @@ export function awaitVerdict(sources: EvidenceSources, ev: Evidence, errorMap: r
       }
     });
     sources.ems.onExit((exit) => {
-      ev.exit = exit;
-      check(true);
+      ev.exit = exit; // with an exit, decide() takes the evidence as final
+      check();
     });
     timers.push(clock.setTimeout(() => finish({ verdict: 'HANG', because: `no decisive evidence within ${hangMs} ms: the EMS said nothing that decides` }, 'timeout'), hangMs));
   });

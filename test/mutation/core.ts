@@ -16,7 +16,7 @@ import type { MutantResult, PartialStrykerOptions } from '@stryker-mutator/api/c
 //   npm run mutation:core -- --threshold 90 --concurrency 1 --incremental
 //   npm run mutation:core -- --static                       static mutants too (an hour)
 
-/** The modules that decide: verdicts, the error map, expectations, divergences, gates, redaction, the writers. */
+/** The modules that decide: verdicts, the error map, expectations, divergences, gates, redaction, the writers, the diff, the secret-leak search. */
 export const CORE_MODULES = [
   'harness/scenario/verdict.ts',
   'harness/scenario/verdict-watch.ts',
@@ -28,12 +28,16 @@ export const CORE_MODULES = [
   'harness/report/results.ts',
   'harness/report/junit.ts',
   'harness/report/matrix.ts',
+  'harness/report/diff.ts',
+  'harness/ems/secret-leaks.ts',
+  'harness/scenario/secret-checks.ts',
 ];
 
 /** The tests that judge them: in-process and quick (every mutant runs the ones that reach it). */
 export const CORE_TESTS = [
   'test/verdict.test.ts',
   'test/verdict-rules.test.ts',
+  'test/verdict-watch.test.ts',
   'test/transcripts.test.ts',
   'test/error-map.test.ts',
   'test/scenario-model.test.ts',
@@ -46,6 +50,8 @@ export const CORE_TESTS = [
   'test/report-weak.test.ts',
   'test/redact.test.ts',
   'test/results-file.test.ts',
+  'test/shard-merge-diff-units.test.ts',
+  'test/secret-checks.test.ts',
 ];
 
 /** Full titles of tests in those files that start the CLI or a whole run: their processes never see the mutant. */
