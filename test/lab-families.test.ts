@@ -70,9 +70,8 @@ await describeLab('the scenario families over SSH (virtual lab)', (lab) => {
     assert.equal(results.find((r) => r.target === proc.id && r.scenario === 'secret.app-key-encrypted')?.status, 'passed');
   });
 
-  // Unverified here: written without the lab up (docs/testing.md says so). Each gateway's -encrypt
-  // key is its own dp.dat (targets/lab/lab.ts copies the simulator without it), readable from the
-  // host because the lab's gateways are namespaces on it.
+  // Each gateway's -encrypt key is its own dp.dat (targets/lab/lab.ts copies the simulator without
+  // it), readable from the host because the lab's gateways are namespaces on it.
   it('encrypts with each gateway\'s own key: every value the run encrypted opens with that gateway\'s dp.dat and no other', async () => {
     const gateways = [proc, service, tunnel];
     const keys = new Map(gateways.map((g) => [g.id, readKey(join(g.installDir, 'dist', 'dp.dat'))]));
