@@ -45,8 +45,7 @@ await describeLab('restoring gateways after the harness was killed', (lab) => {
       if (!powerCut) break;
       // Freeze the gateway side first, then look again: a scenario that ended between the look and
       // the freeze has already put its gateway back, and a power cut then would prove nothing.
-      const frozen = [proc, service].map(async (g) => (await harnessProcessesIn(g)).map((p) => p.pid));
-      const pids = (await Promise.all(frozen)).flat();
+      const pids = (await Promise.all([proc, service].map(harnessProcessesIn))).flat().map((p) => p.pid);
       for (const pid of pids) signal(pid, 'SIGSTOP');
       if (await midScenario()) {
         for (const pid of pids) signal(pid, 'SIGKILL');
