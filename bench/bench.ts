@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadCatalogue } from '../harness/pki/build.ts';
 import { formatIssues } from '../harness/scenario/model.ts';
 import { floorSampler } from './floor.ts';

@@ -3,7 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../harness/scenario/model.ts';
 import { readInventory, type Inventory } from '../targets/inventory.ts';
 import { readLab } from '../targets/lab/layout.ts';

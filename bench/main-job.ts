@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../harness/scenario/model.ts';
 import { childCpuMs, percentile, processCpuMs, round } from './stats.ts';
 

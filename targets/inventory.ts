@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { didYouMean } from '../harness/suggest.ts';
 import { parseYamlFile } from '../harness/yaml-input.ts';
 import { parsePortRange } from '../harness/endpoints/ports.ts';

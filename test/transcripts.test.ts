@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Observation } from '../harness/endpoints/observations.ts';
 import { ExpectationSpec, formatIssues, membersOf } from '../harness/scenario/model.ts';
 import { FAILURE_CLASSES } from '../harness/scenario/requirements.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The harness's schema of a WS EMS config.json (EMS-FACTS.md "config.json groups"), used by the
 // renderer. The simulator reads config.json with its own reader (targets/simulator/config.ts);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // What a scenario asks of the platform endpoint. Certificate names refer to the PKI catalogue
 // (certs/recipes.yaml); the endpoint serves the named certificate with the chain its recipe lists.

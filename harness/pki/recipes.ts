@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The schema of certs/recipes.yaml: keys, certificates, derived files and secrets as data.
 // Cross-references (a certificate's key and issuer, a file's certificates and passphrase) are

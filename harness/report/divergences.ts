@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseYamlFile } from '../yaml-input.ts';
 import type { ScenarioResult } from '../scenario/run.ts';
 import { FAILURE_CLASSES } from '../scenario/requirements.ts';

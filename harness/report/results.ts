@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FAILURE_CLASSES, REQUIREMENT_IDS } from '../scenario/requirements.ts';
 import { formatIssues, PLATFORM_OUTCOMES } from '../scenario/model.ts';
 import { LOCAL_SERVER_OUTCOMES } from '../scenario/local-server-model.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { matchLine } from '../ems/error-map.ts';
 import { isErrorLine, patternFor, shapeOf } from '../ems/log-shape.ts';
 import type { ErrorMapEntry } from '../scenario/target.ts';

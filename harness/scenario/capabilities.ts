@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { didYouMean } from '../suggest.ts';
 
 // Every capability a target profile may declare and a scenario may ask for (`needs`,

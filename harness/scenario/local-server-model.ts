@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // What a local-server scenario (the EMS ↔ LSR link, REQUIREMENTS.md LSR-*) may expect. The harness
 // plays the LSR: a TLS/HTTP client against the EMS's own REST server (harness/lsr/). These kinds

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EndpointSpec } from '../endpoints/spec.ts';
 import { CapabilityName, effectiveCapabilities } from './capabilities.ts';
 import { DEFAULT_FIPS_POLICY, FIPS_POLICY_NAMES, type FipsPolicy } from './fips-policy.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../../harness/scenario/model.ts';
 
 // Where the virtual lab lives and how its gateways are laid out: shared by the lab script

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, posix, resolve, win32 } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { TargetProfile } from '../../harness/scenario/target.ts';
 import type { SshAuth as SshAuthOptions } from './connection.ts';
 import type { GatewayConfig } from './gateway.ts';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatIssues } from '../../harness/scenario/model.ts';
 
 // The restore journal: gateways are borrowed, not owned. Before the harness changes anything

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FINGERPRINT } from './host-key.ts';
 
 // Inventory entries of gateways reached over SSH (`ssh-linux`, `ssh-windows`): passive facts,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Catalogue } from '../../pki/catalogue.ts';
 import type { Observation } from '../observations.ts';
 import { createPlatformStub } from '../platform-stub.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The JVM behind every jsse-java7 endpoint: JsseFront.java (no build step of ours), one per
 // harness process and Java 7 DH size, started on first use, and asked over a JSON-lines control
