@@ -25,11 +25,14 @@ const SCENARIOS = 'scenarios';
  * Pure-JavaScript packages every run loads, bundled in: loading zod's hundred-odd modules one by
  * one was a tenth of a quick run, mocha's a tenth more. mocha, allure-mocha and allure-js-commons
  * go in together (one copy of each: harness/mocha/run-mocha.ts hands mocha the reporter's class,
- * not its name). Every other package is loaded from node_modules at run time.
+ * not its name). ws is CommonJS: imported from node_modules, Node's ESM loader first scans its
+ * files for their export names. Every other package is loaded from node_modules at run time.
  */
-const BUNDLED = ['zod', 'yaml', 'commander', 'mocha', 'allure-mocha', 'allure-js-commons'];
+const BUNDLED = ['zod', 'yaml', 'commander', 'mocha', 'allure-mocha', 'allure-js-commons', 'ws'];
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-const EXTERNAL = { external: Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.includes(d)).flatMap((d) => [d, `${d}/*`]) };
+/** ws's optional native helpers: not installed, ws goes on without them (a require in a try). */
+const OPTIONAL = ['bufferutil', 'utf-8-validate'];
+const EXTERNAL = { external: [...Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.includes(d)).flatMap((d) => [d, `${d}/*`]), ...OPTIONAL] };
 
 /** The bundle's entry for the current sources: the cached one, or one built now. */
 async function bundledCli() {
@@ -72,7 +75,7 @@ async function build() {
     keepNames: true,
     metafile: true,
     logLevel: 'warning',
-    plugins: [packageUrls],
+    plugins: [allurePlugins, gitAskedOnce, packageUrls],
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   const inputs = [...new Set([...Object.keys(result.metafile.inputs), ...Object.keys(worker.metafile.inputs)])]
@@ -115,6 +118,55 @@ const sourceUrls = {
 function withOwnUrl(text, url) {
   return text.replace(/(?<![\w$.'"`])import\.meta\.url(?![\w$'"`])/g, JSON.stringify(url));
 }
+
+/**
+ * Allure loads its report plugins by name at run time (`importWrapper` in @allurereport/core: a
+ * require.resolve and an import() of the result), which esbuild cannot follow: the awesome and the
+ * agent plugin and their ~250 modules were loaded file by file after the bundle, half the
+ * generator's start-up. Here those two names resolve to the copies bundled in; any other name
+ * loads as Allure loads it.
+ */
+const BUNDLED_ALLURE_PLUGINS = ['@allurereport/plugin-awesome', '@allurereport/plugin-agent'];
+const allurePlugins = {
+  name: 'allure-plugins',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@allurereport[\\/]core[\\/]dist[\\/]utils[\\/]module\.js$/ }, (args) => ({
+      contents: [
+        "import { createRequire } from 'node:module';",
+        "import { pathToFileURL } from 'node:url';",
+        `const require = createRequire(${JSON.stringify(pathToFileURL(args.path).href)});`,
+        `const bundled = { ${BUNDLED_ALLURE_PLUGINS.map((p) => `${JSON.stringify(p)}: () => import(${JSON.stringify(p)})`).join(', ')} };`,
+        'export const importWrapper = async (path) => (bundled[path] ? bundled[path]() : import(pathToFileURL(require.resolve(path)).href));',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
+ * Allure's local-CI descriptor asks git for the repository and branch (five `spawnSync('git')` in
+ * report.done(), two of them twice): ~40 ms at the very end of a run, after the last scenario. Here
+ * each question is asked once, when the generator loads (in the background while the scenarios
+ * run), and answered from memory after. Should Allure's file change shape, it is left as it is.
+ */
+const GIT_IMPORT = 'import { spawnSync } from "node:child_process";';
+const gitAskedOnce = {
+  name: 'git-asked-once',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@allurereport[\\/]ci[\\/]dist[\\/]detectors[\\/]local\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(GIT_IMPORT)) return undefined;
+      const memo = [
+        'import { spawnSync as spawnSyncNow } from "node:child_process";',
+        'const answers = new Map();',
+        'const spawnSync = (cmd, argv) => { const k = JSON.stringify([cmd, argv]); if (!answers.has(k)) answers.set(k, spawnSyncNow(cmd, argv)); return answers.get(k); };',
+        'for (const argv of [["remote", "get-url", "origin"], ["rev-parse", "--show-toplevel"], ["rev-parse", "--abbrev-ref", "HEAD"]]) spawnSync("git", argv);',
+      ].join('\n');
+      return { contents: text.replace(GIT_IMPORT, memo), loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
 
 /**
  * Packages bundled keep finding their own files: `import.meta.url`, `__dirname` and `__filename`

@@ -118,4 +118,18 @@ describe('the bundled CLI (harness/launch.mjs)', function () {
     assert.ok(build, 'no chunk of the bundle holds the simulator build');
     assert.match(build, /define: *\{ *["']import\.meta\.url["']: *MODULE_URL/);
   });
+
+  it('bundles Allure\'s report plugins into the generator and asks git once: an Allure upgrade that moves them fails here, not silently slower', async () => {
+    const r = await execa(process.execPath, [LAUNCH, 'list'], { cwd: REPO, reject: false });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const cache = join(REPO, 'node_modules/.cache/conformance-cli');
+    const latest = JSON.parse(await readFile(join(cache, 'latest.json'), 'utf8')) as { dir: string };
+    const worker = await readFile(join(cache, latest.dir, 'allure-worker.mjs'), 'utf8');
+    // The plugins by name from the bundle (harness/launch.mjs allurePlugins), their code in it.
+    assert.match(worker, /bundled\[path\w*\] \? bundled\[path\w*\]\(\)/);
+    assert.match(worker, /^\/\/ node_modules\/@allurereport\/plugin-awesome\/dist\/plugin\.js$/m);
+    assert.match(worker, /^\/\/ node_modules\/@allurereport\/plugin-agent\/dist\/plugin\.js$/m);
+    // The local-CI descriptor's git questions through the memo (gitAskedOnce).
+    assert.match(worker, /answers\.set\(\w+, spawnSyncNow\(cmd, argv\)\)/);
+  });
 });
