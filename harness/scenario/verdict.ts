@@ -63,6 +63,21 @@ export function attributeEndpointError(error: string): FailureClass | undefined 
 type Failed = Extract<Observation, { kind: 'handshake-failed' }>;
 
 /**
+ * Each line's error-map entry, looked up once per line and map: decide() runs at every event over
+ * all the lines so far, and a lookup tries every pattern of the map: without this, n lines cost
+ * n²/2 lookups. Kept with the line, gone with it.
+ */
+const entries = new WeakMap<EmsLine, { map: readonly ErrorMapEntry[]; entry: ErrorMapEntry | undefined }>();
+
+function entryOf(line: EmsLine, errorMap: readonly ErrorMapEntry[]): ErrorMapEntry | undefined {
+  const known = entries.get(line);
+  if (known?.map === errorMap) return known.entry;
+  const entry = matchLine(line.text, errorMap);
+  entries.set(line, { map: errorMap, entry });
+  return entry;
+}
+
+/**
  * The verdict as soon as the evidence is decisive, else undefined (wait for more).
  * `final` means no more evidence will come (the grace for the platform's side is over).
  */
@@ -94,7 +109,7 @@ export function decide(ev: Evidence, errorMap: readonly ErrorMapEntry[], final =
   /** A line that blames the handshake or the connection, waiting for the platform's side. */
   let pending: EmsLine | undefined;
   for (const line of ev.lines) {
-    const cls = matchLine(line.text, errorMap)?.class;
+    const cls = entryOf(line, errorMap)?.class;
     if (cls === undefined || cls === 'context') {
       // The platform's handshake failure, then any EMS error line: the platform's side decides.
       if (fromPlatform && tcp && line.at >= tcp.at && isErrorLine(line.text)) return byPlatform(line);
