@@ -1,8 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { RequestListener } from 'node:http';
 import { createServer, type Server, type ServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
-import { createSecureContext, DEFAULT_CIPHERS, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import { createSecureContext, DEFAULT_CIPHERS, type SecureContext, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import type { Catalogue } from '../pki/catalogue.ts';
 import { dhParamsPem } from './dh-groups.ts';
 import type { Observation } from './observations.ts';
@@ -45,7 +46,7 @@ export async function startEndpoint(spec: EndpointSpec, ctx: EndpointContext): P
   if (spec.kind !== 'node-tls') {
     throw new Error(`endpoint.kind: "${spec.kind}" is not served by the Node TLS endpoint; start it with its own front`);
   }
-  const options = { ...(await cachedTlsOptions(spec, ctx.catalogue)) };
+  const { options, context } = await cachedTlsOptions(spec, ctx.catalogue);
 
   const observations: Observation[] = [];
   const listeners = new Set<(o: Observation) => void>();
@@ -56,7 +57,7 @@ export async function startEndpoint(spec: EndpointSpec, ctx: EndpointContext): P
 
   let server: Server;
   try {
-    server = createServer(options, (_req, res) => {
+    server = serverWith(options, context, (_req, res) => {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('the platform only answers WebSocket upgrades\n');
     });
   } catch (err) {
@@ -206,18 +207,45 @@ export class Connection implements StubConnection {
  * Reading the PEM files and checking each option with a throw-away secure context is most of an
  * endpoint's start-up (measured over the catalogue's specs: start + close 2.4 ms CPU, 1.1 with
  * this cache); scenarios of a family mostly ask for the same spec, so it is done once per spec
- * and catalogue. The server stays per scenario: a listener shared by concurrent scenarios could
- * not tell whose failed handshake it saw (docs/performance.md).
+ * and catalogue, and so is the secure context the servers of that spec serve with (key and chain
+ * parsed once: ~1 ms of harness CPU per scenario). The server stays per scenario: a listener
+ * shared by concurrent scenarios could not tell whose failed handshake it saw (docs/performance.md).
+ * Sharing the context shares its session cache and ticket keys between scenarios of one run: an
+ * EMS is started afresh for each scenario, so none can offer another's session.
  */
-const optionsCache = new WeakMap<Catalogue, Map<string, Promise<ServerOptions>>>();
+const optionsCache = new WeakMap<Catalogue, Map<string, Promise<ServingOptions>>>();
 
-function cachedTlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<ServerOptions> {
+interface ServingOptions {
+  options: ServerOptions;
+  context: SecureContext;
+}
+
+function cachedTlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<ServingOptions> {
   let bySpec = optionsCache.get(catalogue);
   if (!bySpec) optionsCache.set(catalogue, (bySpec = new Map()));
   const key = JSON.stringify(spec);
-  let options = bySpec.get(key);
-  if (!options) bySpec.set(key, (options = tlsOptions(spec, catalogue)));
-  return options;
+  let serving = bySpec.get(key);
+  if (!serving) {
+    serving = tlsOptions(spec, catalogue).then((options) => ({ options, context: createSecureContext({ ...options, sessionIdContext: SESSION_ID_CONTEXT }) }));
+    bySpec.set(key, serving);
+  }
+  return serving;
+}
+
+/** tls.Server sets one (from process.argv) for its own contexts: resuming a session with client auth needs it. */
+const SESSION_ID_CONTEXT = 'wsems-conformance-endpoint';
+
+/**
+ * An HTTPS server that serves with `context`. tls.Server takes no prebuilt context: it builds its
+ * own from the options (its `_sharedCreds`). Given only the server's own options it builds an
+ * empty one cheaply, which is then replaced; a Node without that field gets the full options.
+ */
+function serverWith(options: ServerOptions, context: SecureContext, handler: RequestListener): Server {
+  const { requestCert, rejectUnauthorized } = options;
+  const server = createServer({ requestCert, rejectUnauthorized }, handler);
+  if (!('_sharedCreds' in server)) return createServer(options, handler);
+  (server as Server & { _sharedCreds: SecureContext })._sharedCreds = context;
+  return server;
 }
 
 async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<ServerOptions> {
