@@ -356,6 +356,28 @@ describe('platform endpoint (Node TLS + platform stub)', function () {
       assert.equal((await observed(ep, 'closed')).phase, 'websocket');
     });
 
+    it('two endpoints of one spec at once (one secure context between them): each verifies its own client and sees only it, a session resumed on the other included', async () => {
+      const [a, b] = await Promise.all([endpoint({ clientAuth, maxVersion: 'TLSv1.2' }), endpoint({ clientAuth, maxVersion: 'TLSv1.2' })]);
+      const first = await tlsClient(a!, { ...clientCert('client-valid'), maxVersion: 'TLSv1.2' });
+      const session = first.getSession();
+      first.end();
+      // The same client offers a's session to b: with the shared context b resumes it, and still
+      // reports the handshake as its own, with the certificate the session holds. (An EMS is started
+      // afresh for every scenario: only endpoints of one spec within a scenario could see this, and
+      // they serve the same certificate.)
+      const second = await tlsClient(b!, { ...clientCert('client-valid'), maxVersion: 'TLSv1.2', ...(session ? { session } : {}) });
+      assert.ok(session && second.isSessionReused(), 'b resumed the session a made (one context, one ticket key)');
+      second.end();
+      await refusedClient(b!, { ...clientCert('client-rogue'), maxVersion: 'TLSv1.2' });
+      await observed(a!, 'closed');
+      assert.deepEqual(kinds(a!), ['tcp-accepted', 'handshake-ok', 'closed']);
+      const seenByB = b!.observations.filter((o) => o.kind === 'handshake-ok' || o.kind === 'handshake-failed');
+      assert.deepEqual(seenByB.map((o) => o.kind), ['handshake-ok', 'handshake-failed']);
+      assert.deepEqual((seenByB[0] as Extract<Observation, { kind: 'handshake-ok' }>).clientCert?.subject, 'CN=ems-gateway-01, O=Harness Lab');
+      assert.equal(b!.observations.filter((o) => o.kind === 'tcp-accepted').length, 2);
+      assert.match((seenByB[1] as Extract<Observation, { kind: 'handshake-failed' }>).error, /client certificate rejected/);
+    });
+
     for (const [require, version] of [[true, 'TLSv1.2'], [true, 'TLSv1.3'], [false, 'TLSv1.2'], [false, 'TLSv1.3']] as const) {
       it(`fails the handshake on a certificate that does not verify (require: ${require}, ${version})`, async () => {
         const ep = await endpoint({ clientAuth: { ...clientAuth, require }, maxVersion: version });

@@ -210,8 +210,9 @@ export class Connection implements StubConnection {
  * and catalogue, and so is the secure context the servers of that spec serve with (key and chain
  * parsed once: ~1 ms of harness CPU per scenario). The server stays per scenario: a listener
  * shared by concurrent scenarios could not tell whose failed handshake it saw (docs/performance.md).
- * Sharing the context shares its session cache and ticket keys between scenarios of one run: an
- * EMS is started afresh for each scenario, so none can offer another's session.
+ * Sharing the context shares its session cache and ticket keys: an EMS is started afresh for each
+ * scenario, so it can offer no other scenario's session; two endpoints of one spec in one scenario
+ * may see the second resume what the first began, and they serve the same certificate.
  */
 const optionsCache = new WeakMap<Catalogue, Map<string, Promise<ServingOptions>>>();
 
