@@ -108,6 +108,12 @@ export class AllureGenerator {
     // A stale report's files would otherwise pile up.
     await rm(o.outputDir, { recursive: true, force: true });
     this.#idle(false);
+    // From here the report is what the run waits for: back to normal priority, where the system lets us.
+    try {
+      if (this.#child.pid !== undefined) setPriority(this.#child.pid, 0);
+    } catch {
+      // Raising a priority needs the right to (root, or RLIMIT_NICE): it stays in the background then.
+    }
     this.#send({ finish: incremental ? {} : { resultsDir: o.resultsDir } });
     this.#child.stdin!.end();
     const { code, signal, error } = await this.#exit;
