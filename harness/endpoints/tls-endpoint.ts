@@ -204,12 +204,11 @@ export class Connection implements StubConnection {
 }
 
 /**
- * Reading the PEM files and checking each option with a throw-away secure context is most of an
- * endpoint's start-up (measured over the catalogue's specs: start + close 2.4 ms CPU, 1.1 with
- * this cache); scenarios of a family mostly ask for the same spec, so it is done once per spec
- * and catalogue, and so is the secure context the servers of that spec serve with (key and chain
- * parsed once: ~1 ms of harness CPU per scenario). The server stays per scenario: a listener
- * shared by concurrent scenarios could not tell whose failed handshake it saw (docs/performance.md).
+ * An endpoint's options and secure context, made once per spec and catalogue: reading the PEM
+ * files and parsing key and chain into a context is most of an endpoint's start-up (start + close
+ * 2.4 ms CPU uncached, measured over the catalogue's specs), and a spec comes back on every target
+ * and in every scenario that asks for it. The server stays per scenario: a listener shared by
+ * concurrent scenarios could not tell whose failed handshake it saw (docs/performance.md).
  * Sharing the context shares its session cache and ticket keys: an EMS is started afresh for each
  * scenario, so it can offer no other scenario's session; two endpoints of one spec in one scenario
  * may see the second resume what the first began, and they serve the same certificate.
@@ -227,7 +226,7 @@ function cachedTlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<Ser
   const key = JSON.stringify(spec);
   let serving = bySpec.get(key);
   if (!serving) {
-    serving = tlsOptions(spec, catalogue).then((options) => ({ options, context: createSecureContext({ ...options, sessionIdContext: SESSION_ID_CONTEXT }) }));
+    serving = tlsOptions(spec, catalogue).then(servingOptions);
     bySpec.set(key, serving);
   }
   return serving;
@@ -249,7 +248,7 @@ function serverWith(options: ServerOptions, context: SecureContext, handler: Req
   return server;
 }
 
-async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<ServerOptions> {
+async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<{ options: ServerOptions; checks: Array<[string, SecureContextOptions]> }> {
   const leaf = catalogue.certs[spec.cert];
   if (!leaf) throw fieldError('cert', `unknown certificate "${spec.cert}"`);
   const chainField = spec.chain ? 'chain' : 'cert';
@@ -270,7 +269,8 @@ async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<Ser
   };
   const key = await pem('cert', leaf.keyFile);
   const cert = (await Promise.all([pem('cert', leaf.certFile), ...chain.map((c) => pem(chainField, c.certFile))])).join('');
-  validate('cert', { key, cert, ciphers: 'DEFAULT:@SECLEVEL=0' }); // weak certificates are served on purpose (see ciphers below)
+  // Each option's own check, run only when the whole context is refused (servingOptions), to name the field.
+  const checks: Array<[field: string, options: SecureContextOptions]> = [['cert', { key, cert, ciphers: 'DEFAULT:@SECLEVEL=0' }]]; // weak certificates are served on purpose (see ciphers below)
 
   const opts: ServerOptions = { key, cert, honorCipherOrder: true };
 
@@ -297,12 +297,12 @@ async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<Ser
   // level 0. The suites offered stay exactly the list; the EMS's policy is what is under test.
   if (!/@SECLEVEL=/i.test(list12)) list12 = list12 ? `${list12}:@SECLEVEL=0` : '@SECLEVEL=0';
   const suites13 = spec.ciphersuites ?? defaults.filter(isSuite).join(':');
-  if (list12 !== '') validate('ciphers', { ciphers: list12 });
-  validate('ciphersuites', { ciphers: suites13 });
+  if (list12 !== '') checks.push(['ciphers', { ciphers: list12 }]);
+  checks.push(['ciphersuites', { ciphers: suites13 }]);
   opts.ciphers = [suites13, list12].filter((s) => s !== '').join(':');
 
   if (spec.ecdhCurve !== undefined) {
-    validate('ecdhCurve', { ecdhCurve: spec.ecdhCurve });
+    checks.push(['ecdhCurve', { ecdhCurve: spec.ecdhCurve }]);
     opts.ecdhCurve = spec.ecdhCurve;
   }
   if (spec.dhBits !== undefined) {
@@ -330,14 +330,26 @@ async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<Ser
     opts.requestCert = true;
     opts.rejectUnauthorized = spec.clientAuth.require;
   }
-  return opts;
+  return { options: opts, checks };
 }
 
-function validate(field: string, options: SecureContextOptions): void {
+/**
+ * The secure context of a spec's options. Refused, it is the first option whose own check fails
+ * that the error names (each check is a throw-away context of its own: made only then, since a
+ * context that builds needs none of them).
+ */
+function servingOptions({ options, checks }: { options: ServerOptions; checks: Array<[string, SecureContextOptions]> }): ServingOptions {
   try {
-    createSecureContext(options);
-  } catch (err) {
-    throw fieldError(field, messageOf(err));
+    return { options, context: createSecureContext({ ...options, sessionIdContext: SESSION_ID_CONTEXT }) };
+  } catch (whole) {
+    for (const [field, opts] of checks) {
+      try {
+        createSecureContext(opts);
+      } catch (err) {
+        throw fieldError(field, messageOf(err));
+      }
+    }
+    throw new Error(`endpoint: the TLS options were refused: ${messageOf(whole)}`);
   }
 }
 
