@@ -51,11 +51,12 @@ async function main(): Promise<number> {
       inventory: { type: 'string' },
       rtt: { type: 'string', multiple: true },
       scenario: { type: 'string' },
+      'cpu-runs': { type: 'string' },
     },
   });
   // The lab bench (bench/lab.ts): gateways over SSH at WAN latency, instead of the simulator matrix.
-  if (values.lab) return labBench(parseLabOptions({ inventory: values.inventory, rtt: values.rtt, scenario: values.scenario, out: values.out }));
-  if (values.inventory || values.rtt || values.scenario) throw new Error('bench options: --inventory, --rtt and --scenario go with --lab');
+  if (values.lab) return labBench(parseLabOptions({ inventory: values.inventory, rtt: values.rtt, scenario: values.scenario, cpuRuns: values['cpu-runs'], out: values.out }));
+  if (values.inventory || values.rtt || values.scenario || values['cpu-runs']) throw new Error('bench options: --inventory, --rtt, --scenario and --cpu-runs go with --lab');
   const parsed = Options.safeParse({
     jobs: (values.jobs ?? []).flatMap((j) => j.split(',')),
     runs: values.runs,

@@ -9,7 +9,7 @@ import { readInventory, type Inventory } from '../targets/inventory.ts';
 import { readLab } from '../targets/lab/layout.ts';
 import { proxiedInventory } from '../targets/lab/proxied-inventory.ts';
 import { runMainJob, type MainJobRun } from './main-job.ts';
-import { round } from './stats.ts';
+import { median, round } from './stats.ts';
 
 // `npm run bench -- --lab`: lab gateways at WAN latency. Every gateway's sshd is put behind a
 // delaying TCP proxy (targets/lab/delay-proxy.ts, in this process); at each round trip asked for,
@@ -17,11 +17,14 @@ import { round } from './stats.ts';
 // sequential round trips per scenario (the slope of a gateway's per-scenario cost over the round
 // trip, from its runs alone: the virtual gateways share this machine's CPU, and alone they do not
 // compete for it), the cost per scenario at each round trip, N gateways against one (total wall
-// of the same family), the harness's own CPU per gateway scenario (in the runs together). Written
+// of the same family), the harness's own CPU per gateway scenario (in the runs together, the
+// median of several at each round trip it is checked at). Written
 // into reports/bench.json under "lab" (what `npm run bench` writes there stays). docs/performance.md.
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const TARGETS = { roundTripsProcess: 4, roundTripsService: 6, togetherRatio: 1.2, harnessCpuMsPerScenario: 25 };
+/** The WAN range the harness CPU target is checked over (lab links: 20–100 ms, and the LAN). */
+const CHECKED_RTT_MS = 100;
 
 export const LabOptions = z
   .object({
@@ -34,14 +37,19 @@ export const LabOptions = z
     rtt: z.array(z.coerce.number().min(0).max(1000)).min(2).default([0, 50, 200]),
     /** The family (scenario id prefix) every run takes. */
     scenario: z.string().min(1).default('cert.'),
+    /**
+     * All-gateways runs at each checked round trip (up to CHECKED_RTT_MS): the harness CPU target
+     * is judged on their median. One run's figure moved by several ms on this shared VM.
+     */
+    cpuRuns: z.coerce.number().int().min(1).max(9).default(3),
     out: z.string().default('reports'),
   })
   .strict();
 export type LabOptions = z.infer<typeof LabOptions>;
 
-export function parseLabOptions(values: { inventory?: string; rtt?: string[]; scenario?: string; out?: string }): LabOptions {
+export function parseLabOptions(values: { inventory?: string; rtt?: string[]; scenario?: string; cpuRuns?: string; out?: string }): LabOptions {
   const parsed = LabOptions.safeParse({ ...values, ...(values.rtt ? { rtt: values.rtt.flatMap((r) => r.split(',')) } : {}) });
-  if (!parsed.success) throw new Error(`bench --lab options: ${formatIssues(parsed.error)} (usage: npm run bench -- --lab [--inventory FILE] [--rtt 0,50] [--scenario cert.] [--out DIR])`);
+  if (!parsed.success) throw new Error(`bench --lab options: ${formatIssues(parsed.error)} (usage: npm run bench -- --lab [--inventory FILE] [--rtt 0,50] [--scenario cert.] [--cpu-runs 3] [--out DIR])`);
   const rtt = [...new Set(parsed.data.rtt)].sort((a, b) => a - b);
   if (rtt.length < 2) throw new Error('bench --lab options: --rtt needs two different round trips (the slope is fitted over them)');
   return { ...parsed.data, rtt };
@@ -79,9 +87,13 @@ export async function labBench(o: LabOptions): Promise<number> {
         log(`  ${run.scenariosRun} scenarios in ${(run.wallMs / 1000).toFixed(1)} s, exit ${run.exitCode} (${run.summary.passed} passed, ${run.summary.failed} failed, ${run.summary.broken} broken)`);
         runs.push({ rttMs, ...(only ? { only } : {}), run });
       };
-      // Each gateway's round trips one after the other (its slope from runs close in time), then all together at each.
+      // Each gateway's round trips one after the other (its slope from runs close in time), then all
+      // together at each: the checked round trips cpuRuns times, taken in turn.
       for (const g of gateways) for (const rtt of o.rtt) await job(rtt, g.id);
-      if (gateways.length > 1) for (const rtt of o.rtt) await job(rtt);
+      if (gateways.length > 1) {
+        for (let i = 0; i < o.cpuRuns; i++) for (const rtt of o.rtt.filter((r) => r <= CHECKED_RTT_MS)) await job(rtt);
+        for (const rtt of o.rtt.filter((r) => r > CHECKED_RTT_MS)) await job(rtt);
+      }
     } finally {
       await proxied.close();
     }
@@ -132,7 +144,11 @@ function gatewaysOf(inv: Inventory): GatewayInfo[] {
 type Run = { rttMs: number; only?: string; run: MainJobRun };
 
 function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
-  const together = (rtt: number) => (runs.find((r) => r.rttMs === rtt && !r.only) ?? runs.find((r) => r.rttMs === rtt))!.run;
+  /** The all-gateways runs at a round trip (one gateway: its run alone). */
+  const togetherRuns = (rtt: number) => {
+    const all = runs.filter((r) => r.rttMs === rtt && !r.only);
+    return (all.length ? all : [runs.find((r) => r.rttMs === rtt)!]).map((r) => r.run);
+  };
   const alone = (rtt: number, id: string) => runs.find((r) => r.rttMs === rtt && r.only === id)!.run;
   const last = o.rtt[o.rtt.length - 1]!;
   /** Mean duration of a gateway's scenarios that ran, in a run. */
@@ -154,20 +170,21 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
   });
   /** The family on all gateways at once against the slowest of them alone (which bounds it) and against the fastest. */
   const together_ = o.rtt.map((rtt) => {
-    const all = together(rtt).phases.scenariosMs;
+    const all = median(togetherRuns(rtt).map((r) => r.phases.scenariosMs))!;
     const walls = gateways.map((g) => alone(rtt, g.id).phases.scenariosMs);
     return { rttMs: rtt, wallMs: round(all, 0), slowestAloneMs: round(Math.max(...walls), 0), fastestAloneMs: round(Math.min(...walls), 0), ratio: round(all / Math.max(...walls), 2), ratioToFastest: round(all / Math.min(...walls), 2) };
   });
   const atLongest = together_[together_.length - 1]!;
   const togetherRatio = gateways.length > 1 ? atLongest.ratio : undefined;
   const cpu = o.rtt.map((rtt) => {
-    const r = together(rtt);
-    return { rttMs: rtt, scenarios: r.scenariosRun, harnessCpuMs: round(r.harnessRunPhaseCpuMs, 0), perScenarioMs: round(r.harnessRunPhaseCpuMs === undefined ? undefined : r.harnessRunPhaseCpuMs / r.scenariosRun, 1) };
+    const each = togetherRuns(rtt).map((r) => (r.harnessRunPhaseCpuMs === undefined ? undefined : r.harnessRunPhaseCpuMs / r.scenariosRun));
+    const measured = each.filter((v): v is number => v !== undefined);
+    return { rttMs: rtt, scenarios: togetherRuns(rtt)[0]!.scenariosRun, perScenarioMs: round(median(measured), 1), eachRunMs: each.map((v) => round(v, 1)) };
   });
   // Checked over the WAN range the lab has (up to 100 ms): a harness process also has a fixed
   // background rate (tsx's esbuild service, ~4-5 ms of CPU a second whatever it does), which a
   // longer round trip spreads over fewer scenarios per second but more gateways do not multiply.
-  const checked = cpu.filter((c) => c.rttMs <= 100);
+  const checked = cpu.filter((c) => c.rttMs <= CHECKED_RTT_MS);
   const worstCpu = Math.max(...(checked.length ? checked : cpu).map((c) => c.perScenarioMs ?? Infinity));
   const targets = [
     ...perGateway.map((g) => ({
@@ -178,7 +195,7 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
     ...(togetherRatio !== undefined
       ? [{ target: `${gateways.length} gateways together <= ${TARGETS.togetherRatio} x the slowest alone (${o.scenario} at ${last} ms)`, value: togetherRatio, met: togetherRatio <= TARGETS.togetherRatio }]
       : []),
-    { target: `harness CPU per gateway scenario <= ${TARGETS.harnessCpuMsPerScenario} ms (all gateways at once, round trips up to 100 ms)`, value: round(worstCpu, 1), met: worstCpu <= TARGETS.harnessCpuMsPerScenario },
+    { target: `harness CPU per gateway scenario <= ${TARGETS.harnessCpuMsPerScenario} ms (all gateways at once, median of ${o.cpuRuns} runs, round trips up to ${CHECKED_RTT_MS} ms)`, value: round(worstCpu, 1), met: worstCpu <= TARGETS.harnessCpuMsPerScenario },
   ];
   return {
     format: 1,
@@ -186,7 +203,7 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
     machine: { cpus: cpus().length, model: cpus()[0]?.model.trim(), node: process.version, loadavgAtEnd: loadavg() },
     family: o.scenario,
     rttMs: o.rtt,
-    how: 'each gateway behind an in-process TCP proxy delaying every chunk by rtt/2 each way; per-scenario cost = mean durationMs of the gateway\'s scenarios in its run alone; round trips = least-squares slope of that cost over the rtts; together = run phase (connect, scenarios, restore) of the all-gateways run / that of the slowest gateway alone; harness CPU = the harness process\'s CPU in the run phase of the all-gateways run / scenarios run',
+    how: 'each gateway behind an in-process TCP proxy delaying every chunk by rtt/2 each way; per-scenario cost = mean durationMs of the gateway\'s scenarios in its run alone; round trips = least-squares slope of that cost over the rtts; together = run phase (connect, scenarios, restore) of the all-gateways run (median of its runs) / that of the slowest gateway alone; harness CPU = the harness process\'s CPU in the run phase of an all-gateways run / scenarios run, the median of cpuRuns runs at each round trip up to 100 ms',
     gateways: perGateway,
     together: together_,
     harnessCpu: cpu,
@@ -220,7 +237,7 @@ function print(r: LabReport): void {
   for (const t of r.together) {
     log(`together at ${t.rttMs} ms: ${fmt((t.wallMs ?? NaN) / 1000, 1)} s for the family on all gateways; alone the slowest ${fmt((t.slowestAloneMs ?? NaN) / 1000, 1)} s, the fastest ${fmt((t.fastestAloneMs ?? NaN) / 1000, 1)} s (ratio ${fmt(t.ratio, 2)} to the slowest, ${fmt(t.ratioToFastest, 2)} to the fastest)`);
   }
-  log(`harness CPU per gateway scenario: ${r.harnessCpu.map((c) => `${fmt(c.perScenarioMs, 1)} ms at ${c.rttMs} ms`).join(', ')}`);
+  log(`harness CPU per gateway scenario: ${r.harnessCpu.map((c) => `${fmt(c.perScenarioMs, 1)} ms at ${c.rttMs} ms${c.eachRunMs.length > 1 ? ` (runs ${c.eachRunMs.map((v) => fmt(v, 1)).join(', ')})` : ''}`).join(', ')}`);
   for (const g of r.gateways) if (g.note) log(`  ${g.id}: ${g.note}`);
   log('\ntargets:');
   for (const t of r.targets) log(`  ${t.met === undefined ? 'info   ' : t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${String(t.value)}`);

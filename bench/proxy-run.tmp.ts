@@ -1,0 +1,11 @@
+import { spawn } from 'node:child_process';
+import { proxiedInventory } from '/work/main/targets/lab/proxied-inventory.ts';
+const rtt = Number(process.argv[2] ?? 50);
+const p = await proxiedInventory('/work/main/targets/lab/state/virtual-lab.yaml', '/tmp/prof/proxied.yaml', rtt);
+const args = [...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PROF, '--cpu-prof-interval', '500'] : []), 'harness/launch.mjs', 'run', '--inventory', '/tmp/prof/proxied.yaml', '--scenario', 'cert.', ...(process.env.TARGETS ?? 'lab-gw1 lab-gw2 lab-gw3').split(' ').flatMap((t) => ['--target', t]), '--reports', '/tmp/labp'];
+const c = spawn(process.execPath, args, { cwd: '/work/main', stdio: 'inherit' });
+const t0 = Date.now();
+const cpuOf = async () => { const s = (await import('node:fs')).readFileSync(`/proc/${c.pid}/stat`, 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
+const samples: Array<[number, number]> = [];
+const iv = setInterval(async () => { try { samples.push([Date.now() - t0, await cpuOf()]); } catch {} }, 1000);
+c.on('close', async (code) => { clearInterval(iv); await p.close(); console.error('exit', code, 'cpu timeline (s, ms):', samples.map(([t, m]) => `${(t/1000).toFixed(0)}:${m}`).join(' ')); });
