@@ -25,8 +25,8 @@ const SCENARIOS = 'scenarios';
  * Pure-JavaScript packages every run loads, bundled in: loading zod's hundred-odd modules one by
  * one was a tenth of a quick run, mocha's a tenth more. mocha, allure-mocha and allure-js-commons
  * go in together (one copy of each: harness/mocha/run-mocha.ts hands mocha the reporter's class,
- * not its name). ws is CommonJS: imported from node_modules, Node's ESM loader first scans its
- * files for their export names. Every other package is loaded from node_modules at run time.
+ * not its name). ws too: a CommonJS package imported from node_modules has Node's ESM loader scan
+ * its files for their export names first. Every other package is loaded from node_modules at run time.
  */
 const BUNDLED = ['zod', 'yaml', 'commander', 'mocha', 'allure-mocha', 'allure-js-commons', 'ws'];
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));

@@ -248,7 +248,13 @@ function serverWith(options: ServerOptions, context: SecureContext, handler: Req
   return server;
 }
 
-async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<{ options: ServerOptions; checks: Array<[string, SecureContextOptions]> }> {
+/** A spec's server options, and each option's own check (a field, the context options that test it alone). */
+interface SpecOptions {
+  options: ServerOptions;
+  checks: Array<[field: string, options: SecureContextOptions]>;
+}
+
+async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<SpecOptions> {
   const leaf = catalogue.certs[spec.cert];
   if (!leaf) throw fieldError('cert', `unknown certificate "${spec.cert}"`);
   const chainField = spec.chain ? 'chain' : 'cert';
@@ -269,8 +275,9 @@ async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<{ o
   };
   const key = await pem('cert', leaf.keyFile);
   const cert = (await Promise.all([pem('cert', leaf.certFile), ...chain.map((c) => pem(chainField, c.certFile))])).join('');
-  // Each option's own check, run only when the whole context is refused (servingOptions), to name the field.
-  const checks: Array<[field: string, options: SecureContextOptions]> = [['cert', { key, cert, ciphers: 'DEFAULT:@SECLEVEL=0' }]]; // weak certificates are served on purpose (see ciphers below)
+  // Run only when the whole context is refused (servingOptions), to name the field. Weak
+  // certificates are served on purpose (see ciphers below).
+  const checks: SpecOptions['checks'] = [['cert', { key, cert, ciphers: 'DEFAULT:@SECLEVEL=0' }]];
 
   const opts: ServerOptions = { key, cert, honorCipherOrder: true };
 
@@ -338,7 +345,7 @@ async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<{ o
  * that the error names (each check is a throw-away context of its own: made only then, since a
  * context that builds needs none of them).
  */
-function servingOptions({ options, checks }: { options: ServerOptions; checks: Array<[string, SecureContextOptions]> }): ServingOptions {
+function servingOptions({ options, checks }: SpecOptions): ServingOptions {
   try {
     return { options, context: createSecureContext({ ...options, sessionIdContext: SESSION_ID_CONTEXT }) };
   } catch (whole) {
