@@ -181,9 +181,9 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
     const measured = each.filter((v): v is number => v !== undefined);
     return { rttMs: rtt, scenarios: togetherRuns(rtt)[0]!.scenariosRun, perScenarioMs: round(median(measured), 1), eachRunMs: each.map((v) => round(v, 1)) };
   });
-  // Checked over the WAN range the lab has (up to 100 ms): a harness process also has a fixed
-  // background rate (tsx's esbuild service, ~4-5 ms of CPU a second whatever it does), which a
-  // longer round trip spreads over fewer scenarios per second but more gateways do not multiply.
+  // Checked over the WAN range the lab has (up to 100 ms): at longer round trips the same work
+  // costs more per scenario (the process sleeps between events, and a run's fixed costs are spread
+  // over fewer scenarios per second), which more gateways, keeping it busy, do not multiply.
   const checked = cpu.filter((c) => c.rttMs <= CHECKED_RTT_MS);
   const worstCpu = Math.max(...(checked.length ? checked : cpu).map((c) => c.perScenarioMs ?? Infinity));
   const targets = [
