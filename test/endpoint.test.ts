@@ -436,6 +436,26 @@ describe('platform endpoint (Node TLS + platform stub)', function () {
     );
   });
 
+  it('a certificate file that does not parse is endpoint.cert\'s error, with client auth too; one that could not be read is read afresh next time', async () => {
+    const garbled = join(dir, 'garbled.pem');
+    writeFileSync(garbled, '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n');
+    const valid = catalogue.certs['leaf-valid']!;
+    catalogue.certs['leaf-garbled'] = { ...valid, name: 'leaf-garbled', certFile: garbled };
+    const later = join(dir, 'later.pem');
+    catalogue.certs['leaf-later'] = { ...valid, name: 'leaf-later', certFile: later };
+    try {
+      await assert.rejects(endpoint({ cert: 'leaf-garbled' }), /^Error: endpoint\.cert: /);
+      await assert.rejects(endpoint({ cert: 'leaf-garbled', clientAuth: { trust: 'client-ca' } }), /^Error: endpoint\.cert: /);
+      await assert.rejects(endpoint({ cert: 'leaf-later' }), /^Error: endpoint\.cert: cannot read .*later\.pem/);
+      writeFileSync(later, issued['leaf-valid']!.certPem);
+      const ep = await endpoint({ cert: 'leaf-later' });
+      (await tlsClient(ep, {})).end();
+    } finally {
+      delete catalogue.certs['leaf-garbled'];
+      delete catalogue.certs['leaf-later'];
+    }
+  });
+
   it('refuses a client-auth CA that OpenSSL would silently append to a leaf served alone', async () => {
     await assert.rejects(endpoint({ clientAuth: { trust: 'ca' } }), /endpoint\.clientAuth\.trust: "ca" issued "leaf-valid"/);
     await endpoint({ clientAuth: { trust: 'ca' }, chain: ['ca'] });

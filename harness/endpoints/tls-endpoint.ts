@@ -228,6 +228,8 @@ function cachedTlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<Ser
   if (!serving) {
     serving = tlsOptions(spec, catalogue).then(servingOptions);
     bySpec.set(key, serving);
+    // A spec that failed (a file that could not be read, say) is tried afresh the next time.
+    serving.catch(() => bySpec.delete(key));
   }
   return serving;
 }
@@ -326,8 +328,8 @@ async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<Spe
     // With nothing configured after the leaf, OpenSSL completes the chain it sends from the
     // client-auth trust store, and Node cannot switch that off: the served chain would silently
     // differ from the spec (and turn an EMS's "unable to get local issuer" into "self-signed in chain").
-    const leafX509 = new X509Certificate(cert);
-    if (chain.length === 0 && !leafX509.checkIssued(leafX509) && leafX509.checkIssued(new X509Certificate(opts.ca))) {
+    const leafX509 = x509(cert, 'cert');
+    if (chain.length === 0 && !leafX509.checkIssued(leafX509) && leafX509.checkIssued(x509(opts.ca, 'clientAuth.trust'))) {
       throw fieldError(
         'clientAuth.trust',
         `"${spec.clientAuth.trust}" issued "${spec.cert}", which is served alone: OpenSSL would append it to the chain; ` +
@@ -338,6 +340,15 @@ async function tlsOptions(spec: EndpointSpec, catalogue: Catalogue): Promise<Spe
     opts.rejectUnauthorized = spec.clientAuth.require;
   }
   return { options: opts, checks };
+}
+
+/** A certificate the spec names, parsed; one that does not parse is that field's error. */
+function x509(pem: string, field: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (err) {
+    throw fieldError(field, messageOf(err));
+  }
 }
 
 /**
