@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { execa } from 'execa';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AllureGenerator } from '../harness/report/allure-generate.ts';
@@ -64,6 +64,26 @@ describe('Allure report generator', function () {
       new AllureGenerator().generate({ resultsDir: join(dir, 'results'), outputDir: join(dir, 'report'), name: 'unit run', history }),
       /^Error: the Allure report generator exited with 1: .*ENOTDIR/s,
     );
+  });
+
+  it('loads in the background: every thread of it at this process\'s priority + 10 (Linux: a priority is a thread\'s)', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const generator = new AllureGenerator();
+    try {
+      const pid = generator.pid!;
+      // Node starts its helper threads while it boots: look once they are there (the same set three looks in a row).
+      let tids: string[] = [];
+      for (let same = 0; same < 3; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        const now = await readdir(`/proc/${pid}/task`);
+        same = now.length > 1 && now.join() === tids.join() ? same + 1 : 0;
+        tids = now;
+      }
+      const nice = await Promise.all(tids.map(async (t) => Number((await readFile(`/proc/${pid}/task/${t}/stat`, 'utf8')).split(') ')[1]!.split(' ')[16])));
+      assert.deepEqual(new Set(nice), new Set([Math.min(19, getPriority() + 10)]), `threads' nice values: ${nice.join(', ')}`);
+    } finally {
+      await generator.generate({ resultsDir: join(dir, 'results'), outputDir: join(dir, 'report'), name: 'unit run' });
+    }
   });
 
   it('one never handed work neither holds up the end of the process that started it nor outlives it', async () => {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm, stat, writeFile } from 'node:fs/promises';
-import { setPriority } from 'node:os';
+import { readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,11 +64,8 @@ export class AllureGenerator {
     this.#child.stdin!.on('error', () => undefined); // a worker that died early: its exit says why
     // Loading Allure is background work until the results are complete: it yields the CPU to the
     // scenarios (on a busy machine it waits for idle moments, of which a run has plenty).
-    try {
-      if (this.#child.pid !== undefined) setPriority(this.#child.pid, BACKGROUND_NICE);
-    } catch {
-      // Gone already (its exit says why), or a system that refuses: it runs at normal priority.
-    }
+    // Gone already (its exit says why), or a system that refuses: it runs at normal priority.
+    prioritise(this.#child.pid, getPriority() + BACKGROUND_NICE);
     for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
       stream.setEncoding('utf8').on('data', (d: string) => (this.#output = (this.#output + d).slice(-OUTPUT_TAIL)));
     }
@@ -108,12 +106,9 @@ export class AllureGenerator {
     // A stale report's files would otherwise pile up.
     await rm(o.outputDir, { recursive: true, force: true });
     this.#idle(false);
-    // From here the report is what the run waits for: back to normal priority, where the system lets us.
-    try {
-      if (this.#child.pid !== undefined) setPriority(this.#child.pid, 0);
-    } catch {
-      // Raising a priority needs the right to (root, or RLIMIT_NICE): it stays in the background then.
-    }
+    // From here the report is what the run waits for: back to this process's priority where the
+    // system lets us (raising one needs root or RLIMIT_NICE; else it stays in the background).
+    prioritise(this.#child.pid, getPriority());
     this.#send({ finish: incremental ? {} : { resultsDir: o.resultsDir } });
     this.#child.stdin!.end();
     const { code, signal, error } = await this.#exit;
@@ -136,6 +131,29 @@ export class AllureGenerator {
     for (const h of handles) {
       if (idle) h.unref();
       else h.ref();
+    }
+  }
+}
+
+/**
+ * Sets a process's priority, every thread of it: on Linux a priority is a thread's, and one set on
+ * the process id reaches only its main thread (the others keep what they had: Node's helper
+ * threads, which write the report's files and collect garbage). Elsewhere, the process id. Best
+ * effort: a refusal leaves it as it was.
+ */
+function prioritise(pid: number | undefined, priority: number): void {
+  if (pid === undefined) return;
+  let ids = [pid];
+  try {
+    ids = readdirSync(`/proc/${pid}/task`).map(Number);
+  } catch {
+    // No /proc (not Linux), or gone already.
+  }
+  for (const id of ids) {
+    try {
+      setPriority(id, Math.min(19, priority));
+    } catch {
+      // Gone, or not ours to raise.
     }
   }
 }
