@@ -160,7 +160,7 @@ const gitAskedOnce = {
       const memo = [
         'import { spawnSync as spawnSyncNow } from "node:child_process";',
         'const answers = new Map();',
-        'const spawnSync = (cmd, argv) => { const k = JSON.stringify([cmd, argv]); if (!answers.has(k)) answers.set(k, spawnSyncNow(cmd, argv)); return answers.get(k); };',
+        'const spawnSync = (...args) => { const k = JSON.stringify(args); if (!answers.has(k)) answers.set(k, spawnSyncNow(...args)); return answers.get(k); };',
         'for (const argv of [["remote", "get-url", "origin"], ["rev-parse", "--show-toplevel"], ["rev-parse", "--abbrev-ref", "HEAD"]]) spawnSync("git", argv);',
       ].join('\n');
       return { contents: text.replace(GIT_IMPORT, memo), loader: 'js', resolveDir: dirname(args.path) };

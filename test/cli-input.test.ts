@@ -130,6 +130,6 @@ describe('the bundled CLI (harness/launch.mjs)', function () {
     assert.match(worker, /^\/\/ node_modules\/@allurereport\/plugin-awesome\/dist\/plugin\.js$/m);
     assert.match(worker, /^\/\/ node_modules\/@allurereport\/plugin-agent\/dist\/plugin\.js$/m);
     // The local-CI descriptor's git questions through the memo (gitAskedOnce).
-    assert.match(worker, /answers\.set\(\w+, spawnSyncNow\(cmd, argv\)\)/);
+    assert.match(worker, /answers\.set\(\w+, spawnSyncNow\(\.\.\.args\)\)/);
   });
 });
