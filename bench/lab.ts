@@ -177,9 +177,10 @@ function analyse(o: LabOptions, gateways: GatewayInfo[], runs: Run[]) {
   const atLongest = together_[together_.length - 1]!;
   const togetherRatio = gateways.length > 1 ? atLongest.ratio : undefined;
   const cpu = o.rtt.map((rtt) => {
-    const each = togetherRuns(rtt).map((r) => (r.harnessRunPhaseCpuMs === undefined ? undefined : r.harnessRunPhaseCpuMs / r.scenariosRun));
+    const rs = togetherRuns(rtt);
+    const each = rs.map((r) => (r.harnessRunPhaseCpuMs === undefined ? undefined : r.harnessRunPhaseCpuMs / r.scenariosRun));
     const measured = each.filter((v): v is number => v !== undefined);
-    return { rttMs: rtt, scenarios: togetherRuns(rtt)[0]!.scenariosRun, perScenarioMs: round(median(measured), 1), eachRunMs: each.map((v) => round(v, 1)) };
+    return { rttMs: rtt, scenarios: rs[0]!.scenariosRun, perScenarioMs: round(median(measured), 1), eachRunMs: each.map((v) => round(v, 1)) };
   });
   // Checked over the WAN range the lab has (up to 100 ms): at longer round trips the same work
   // costs more per scenario (the process sleeps between events, and a run's fixed costs are spread
